@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class FlagsConfig(AppConfig):
+    """Feature flags on top of django-waffle."""
+
+    name = "apps.flags"
+    label = "flags"

@@ -1,0 +1,65 @@
+"""Process heartbeats in the shared cache: workers and schedulers say they are alive every few seconds.
+
+`manage.py healthcheck worker|scheduler` (container health checks) reads them. The jobs issue's
+ledger records richer worker rows; these keys stay the cheap liveness signal.
+"""
+
+import os
+import socket
+import threading
+import time
+
+from django.core.cache import cache
+
+INTERVAL = 10
+TTL = 3 * INTERVAL
+
+
+def _key(kind: str, host: str, pid: int) -> str:
+    return f"heartbeat:{kind}:{host}:{pid}"
+
+
+def beat(kind: str, **info) -> None:
+    host, pid = socket.gethostname(), os.getpid()
+    cache.set(_key(kind, host, pid), {"host": host, "pid": pid, "at": time.time(), **info}, timeout=TTL)
+
+
+def forget(kind: str) -> None:
+    cache.delete(_key(kind, socket.gethostname(), os.getpid()))
+
+
+def alive(kind: str, host: str | None = None, max_age: float = TTL) -> list[dict]:
+    """Heartbeats of `kind` (from `host`, or any) younger than max_age seconds."""
+    pattern = _key(kind, host or "*", "*")  # type: ignore[arg-type]
+    beats = cache.get_many(cache.keys(pattern)).values()
+    now = time.time()
+    return [b for b in beats if now - b["at"] <= max_age]
+
+
+class Beater:
+    """A daemon thread that beats every INTERVAL seconds until stopped."""
+
+    def __init__(self, kind: str, interval: float = INTERVAL, **info):
+        self.kind, self.interval, self.info = kind, interval, info
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"{kind}-heartbeat", daemon=True)
+
+    def start(self) -> "Beater":
+        self._beat()  # alive from the moment start() returns
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        forget(self.kind)
+
+    def _beat(self) -> None:
+        try:
+            beat(self.kind, **self.info)
+        except Exception:  # a cache outage must not kill the process it reports on
+            pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._beat()

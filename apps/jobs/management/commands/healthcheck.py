@@ -1,0 +1,34 @@
+import socket
+
+import httpx
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.jobs import heartbeat
+
+
+class Command(BaseCommand):
+    help = (
+        "Exit 0 if this machine's web server is ready, or a worker/scheduler on this host has beaten in the "
+        "last 30 s; exit 1 with the reason otherwise. Meant for container health checks."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("role", choices=["web", "worker", "scheduler"])
+        parser.add_argument("--url", default="http://127.0.0.1:8000/readyz", help="readiness URL (role web)")
+        parser.add_argument("--any-host", action="store_true", help="accept a heartbeat from any host")
+
+    def handle(self, *args, role, url, any_host, **options):
+        if role == "web":
+            try:
+                response = httpx.get(url, timeout=5)
+            except httpx.HTTPError as exc:
+                raise CommandError(f"web: {url} unreachable: {exc}") from None
+            if response.status_code != 200:
+                raise CommandError(f"web: {url} answered {response.status_code}: {response.text[:500]}")
+            self.stdout.write("web: ready")
+            return
+
+        beats = heartbeat.alive(role, host=None if any_host else socket.gethostname())
+        if not beats:
+            raise CommandError(f"{role}: no heartbeat in the last {heartbeat.TTL}s")
+        self.stdout.write(f"{role}: {len(beats)} alive")

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class NewsTunnelerConfig(AppConfig):
+    """Project-wide wiring: starts the embedded Redis when no REDIS_URL is set."""
+
+    name = "newstunneler"
+    verbose_name = "News Tunneler"
+
+    started_embedded_redis = False
+
+    def ready(self):
+        if settings.EMBEDDED_REDIS:
+            from newstunneler import embedded_redis
+
+            self.started_embedded_redis = embedded_redis.ensure_running(settings.VAR_DIR)

@@ -1,0 +1,57 @@
+"""structlog set-up: console lines for people, JSON lines for machines, request context in both."""
+
+import structlog
+
+QUIET_LOGGERS = ("urllib3", "httpx", "httpcore", "asyncio", "pika", "django.db.backends", "django.utils.autoreload")
+
+SHARED_PROCESSORS = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.stdlib.ExtraAdder(),
+]
+
+def configure_structlog() -> None:
+    structlog.configure(
+        processors=[
+            *SHARED_PROCESSORS,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+def logging_config(log_format: str, level: str) -> dict:
+    """The LOGGING dict: every record, structlog's or stdlib's, goes through one formatter."""
+    if log_format == "json":
+        renderer = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    else:
+        renderer = [structlog.dev.ConsoleRenderer(colors=False)]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structlog": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+                "foreign_pre_chain": SHARED_PROCESSORS,
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
+            "django.request": {"level": "ERROR"},  # our middleware logs every request once
+            "django.server": {"level": "WARNING"},
+            "dramatiq": {"level": "INFO"},
+            "gunicorn.error": {"level": "INFO"},
+        },
+    }
+
+def get_logger(name: str):
+    return structlog.get_logger(name)
+

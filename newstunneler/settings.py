@@ -1,0 +1,242 @@
+"""News Tunneler settings: one module, every knob an environment variable, parsed strictly.
+
+No environment at all = embedded mode: SQLite and an embedded Redis under NT_VAR_DIR.
+DATABASE_URL switches to PostgreSQL, REDIS_URL to an external Redis. README lists every variable.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.management.utils import get_random_secret_key
+
+from newstunneler.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    redis_url,
+)
+from newstunneler.logging import configure_structlog, logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("NT_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("NT_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("NT_SECRET_KEY")
+    if key:
+        return key
+    # No key in code: generate one per install and keep it under var/ so sessions survive restarts.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(get_random_secret_key())
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("NT_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("NT_CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS hardening: on when the site is served over TLS (behind a proxy that sets X-Forwarded-Proto).
+HTTPS = env_bool("NT_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("NT_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env_bool("NT_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+INSTALLED_APPS = [
+    "django_prometheus",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "waffle",
+    "django_dramatiq",
+    "newstunneler.apps.NewsTunnelerConfig",
+    "apps.jobs",
+    "apps.flags",
+    "apps.articles",
+    "apps.signals",
+    "apps.billing",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "newstunneler.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "newstunneler.middleware.BindUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "waffle.middleware.WaffleMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "newstunneler.urls"
+WSGI_APPLICATION = "newstunneler.wsgi.application"
+ASGI_APPLICATION = "newstunneler.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database: PostgreSQL from DATABASE_URL, else SQLite under var/ tuned for several writer processes.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    _db = database_from_url("DATABASE_URL", DATABASE_URL)
+    # Persistent, health-checked connections: without them each request pays a new connection.
+    _db["CONN_MAX_AGE"] = env_int("NT_DB_CONN_MAX_AGE", 60, minimum=0)
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db["OPTIONS"].setdefault("connect_timeout", "5")
+    DATABASES = {"default": _db}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
+            "NAME": VAR_DIR / "newstunneler.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers and one writer proceed together; IMMEDIATE takes the write lock
+                # at BEGIN so concurrent writers wait (timeout) instead of failing with "locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("NT_SQLITE_TIMEOUT", 20, minimum=1),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+DB_VENDOR = "postgresql" if DATABASE_URL else "sqlite"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: external from REDIS_URL, else the embedded server (see newstunneler/embedded_redis.py).
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED_REDIS = not REDIS_URL
+if REDIS_URL:
+    redis_url("REDIS_URL", REDIS_URL)
+    REDIS_LOCATION = REDIS_URL
+else:
+    from newstunneler import embedded_redis
+
+    REDIS_LOCATION = embedded_redis.url(VAR_DIR)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_LOCATION,
+        "KEY_PREFIX": env_str("NT_CACHE_PREFIX", "nt"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": 2,
+            "SOCKET_TIMEOUT": 2,
+        },
+    }
+}
+
+# --- Dramatiq. Set explicitly: django_dramatiq's defaults name middleware dramatiq 2 no longer has,
+# and its AdminMiddleware (deliberately absent) costs ~10x worker throughput.
+os.environ.setdefault("dramatiq_prom_host", env_str("NT_WORKER_METRICS_HOST", "127.0.0.1"))
+os.environ.setdefault("dramatiq_prom_port", str(env_int("NT_WORKER_METRICS_PORT", 9191, minimum=1, maximum=65535)))
+DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Pipelines",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "apps.jobs.middleware.WorkerHeartbeat",
+]
+DRAMATIQ_BROKER = {
+    "BROKER": "dramatiq.brokers.redis.RedisBroker",
+    "OPTIONS": {"url": REDIS_LOCATION},
+    "MIDDLEWARE": (
+        ["dramatiq.middleware.prometheus.Prometheus"] if env_bool("NT_WORKER_METRICS", True) else []
+    )
+    + DRAMATIQ_MIDDLEWARE,
+}
+DRAMATIQ_TASKS_DATABASE = "default"
+WORKER_PROCESSES = env_int("NT_WORKER_PROCESSES", 1, minimum=1)
+WORKER_THREADS = env_int("NT_WORKER_THREADS", 4, minimum=1)
+SCHEDULER_INTERVAL = env_int("NT_SCHEDULER_INTERVAL", 5, minimum=1)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("NT_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "News Tunneler API",
+    "DESCRIPTION": "Financial news turned into per-ticker trading signals.",
+    "VERSION": "1.0.0",
+}
+
+# --- Waffle: flags live in the database; unknown names are not created behind our back.
+WAFFLE_CREATE_MISSING_FLAGS = False
+WAFFLE_CREATE_MISSING_SWITCHES = False
+WAFFLE_CACHE_NAME = "default"
+
+# --- Metrics: /metrics is open to loopback, or to anyone presenting NT_METRICS_TOKEN as a bearer.
+METRICS_TOKEN = env_str("NT_METRICS_TOKEN")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- Admin user created by `make run` when none exists.
+ADMIN_USERNAME = env_str("NT_ADMIN_USERNAME", "admin")
+ADMIN_EMAIL = env_str("NT_ADMIN_EMAIL", "admin@localhost")
+
+# --- Logging.
+LOG_FORMAT = env_choice("NT_LOG_FORMAT", "console", {"console", "json"})
+LOG_LEVEL = env_choice("NT_LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+configure_structlog()
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

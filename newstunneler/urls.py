@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import TemplateView
+
+from newstunneler import health, metrics
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="index.html"), name="index"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "News Tunneler"
+admin.site.site_title = "News Tunneler admin"
+admin.site.index_title = "Operations"

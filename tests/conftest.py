@@ -1,0 +1,90 @@
+"""Shared test infrastructure: personas, a broker + in-process worker, cache isolation, mode header."""
+
+import dramatiq
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+PERSONA_PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header(config):
+    from tests import services
+
+    return services.describe_mode()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if settings.EMBEDDED_REDIS and apps.get_app_config("newstunneler").started_embedded_redis:
+        from newstunneler import embedded_redis
+
+        embedded_redis.stop(settings.VAR_DIR)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Every test starts with an empty cache: only this suite's keys (its prefix) are removed."""
+    cache.delete_pattern("*")
+    yield
+
+
+@pytest.fixture
+def broker():
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+@pytest.fixture
+def worker(broker):
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def run_jobs(broker, worker):
+    """Wait until every queue is drained and the worker is idle. Actor errors do not raise here:
+    tests assert on what the failure left behind (its record, its retries)."""
+
+    def run(timeout_ms: int = 10_000):
+        for queue in list(broker.queues):
+            broker.join(queue, timeout=timeout_ms, fail_fast=False)
+        worker.join()
+
+    return run
+
+
+def _persona(django_user_model, username, group=None, **flags):
+    user = django_user_model.objects.create_user(
+        username=username, email=f"{username}@example.com", password=PERSONA_PASSWORD, **flags
+    )
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """Staff superuser: the operator in the Django admin."""
+    return _persona(django_user_model, "alice-admin", group="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def analyst(db, django_user_model):
+    return _persona(django_user_model, "anna-analyst", group="analyst")
+
+
+@pytest.fixture
+def viewer(db, django_user_model):
+    return _persona(django_user_model, "victor-viewer", group="viewer")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client

@@ -1,0 +1,38 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.jobs import heartbeat
+
+
+def test_worker_without_heartbeat_is_unhealthy():
+    with pytest.raises(CommandError, match="worker: no heartbeat"):
+        call_command("healthcheck", "worker")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_worker_is_healthy_and_gone_after_stop(broker, worker, capsys):
+    call_command("healthcheck", "worker")
+    assert "worker: 1 alive" in capsys.readouterr().out
+    (beat,) = heartbeat.alive("worker")
+    assert "default" in beat["queues"]
+    worker.stop()
+    with pytest.raises(CommandError):
+        call_command("healthcheck", "worker")
+
+
+def test_scheduler_beats_while_it_runs():
+    from apps.jobs import scheduler
+
+    seen = []
+    scheduler.DUE_WORK.append(lambda: seen.append(heartbeat.alive("scheduler")) or 0)
+    try:
+        scheduler.run_forever(0.01, max_ticks=1)
+    finally:
+        scheduler.DUE_WORK.pop()
+    assert len(seen[0]) == 1
+    assert heartbeat.alive("scheduler") == []
+
+
+def test_web_healthcheck_reports_an_unreachable_server():
+    with pytest.raises(CommandError, match="unreachable"):
+        call_command("healthcheck", "web", "--url", "http://127.0.0.1:1/readyz")

@@ -1,0 +1,69 @@
+"""`make run` end to end: the stack starts with no services installed, serves, runs a job sent from
+another process, and stops cleanly on Ctrl-C."""
+
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+import redis
+
+from newstunneler import embedded_redis
+from tests.processes import MANAGE, ROOT, embedded_env, embedded_redis_cleanup, free_port, manage
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for(url: str, timeout: float) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+
+
+def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
+    port = free_port()
+    env = embedded_env(
+        tmp_path, NT_ADMIN_PASSWORD="stack-test-pass", dramatiq_prom_port=str(free_port()),
+        NT_SCHEDULER_INTERVAL="1",
+    )
+    with embedded_redis_cleanup(tmp_path):
+        manage("migrate", "--noinput", env=env)
+        manage("collectstatic", "--noinput", "-v", "0", env=env)
+        manage("ensure_admin", env=env)
+        stack = subprocess.Popen(
+            [sys.executable, MANAGE, "run_stack", "--bind", f"127.0.0.1:{port}"],
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            assert _wait_for(f"{base}/healthz", timeout=60).status_code == 200
+            ready = httpx.get(f"{base}/readyz", timeout=5)
+            assert ready.status_code == 200, ready.text
+            login = httpx.get(f"{base}/admin/login/", timeout=5)
+            assert login.status_code == 200 and "News Tunneler" in login.text
+            css = httpx.get(f"{base}/static/admin/css/base.css", timeout=5)
+            assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+
+            token = uuid.uuid4().hex
+            manage("shell", "-v", "0", "-c", f"from apps.jobs.tasks import ping; ping.send({token!r})", env=env)
+            client = redis.Redis(unix_socket_path=str(embedded_redis.socket_path(tmp_path)))
+            deadline = time.monotonic() + 30
+            while not client.exists(f"nt:1:ping:{token}") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert client.exists(f"nt:1:ping:{token}"), "the worker did not run the job sent from a shell"
+        finally:
+            stack.send_signal(signal.SIGINT)
+            output, _ = stack.communicate(timeout=60)
+    assert stack.returncode == 0, output
+    assert "Stopped." in output
+    for name in ("web", "worker", "scheduler"):
+        assert f"{name:<9}| " in output, f"no output from {name}"
+    assert not embedded_redis.is_running(tmp_path)

@@ -1,0 +1,22 @@
+"""Test settings: the real settings, with Dramatiq's StubBroker so tests run workers in-process.
+
+django_dramatiq builds its broker at django.setup(), before conftest runs, hence a module of its own.
+Everything else (database, cache, embedded or external Redis) is exactly what the mode under test uses.
+"""
+
+import os
+
+os.environ.setdefault("NT_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+
+from newstunneler.settings import *  # noqa: E402,F403
+from newstunneler.settings import DRAMATIQ_MIDDLEWARE  # noqa: E402
+
+DRAMATIQ_BROKER = {
+    "BROKER": "dramatiq.brokers.stub.StubBroker",
+    "OPTIONS": {},
+    "MIDDLEWARE": DRAMATIQ_MIDDLEWARE,
+}
+CACHES["default"]["KEY_PREFIX"] = "nt-test"  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins for personas
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_USE_FINDERS = True  # serve admin assets without collectstatic
