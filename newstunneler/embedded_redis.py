@@ -8,6 +8,7 @@ there, so queued messages survive a restart.
 
 import fcntl
 import hashlib
+import os
 import subprocess
 import tempfile
 import time
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 # A unix socket path must fit in sun_path (108 bytes on Linux, 104 on macOS).
 _MAX_SOCKET_PATH = 100
@@ -36,12 +39,16 @@ def url(var_dir: Path, db: int = 0) -> str:
     return f"unix://{socket_path(var_dir)}?db={db}"
 
 
+def _client(var_dir: Path, timeout: float) -> redis.Redis:
+    # No retries: a refused or closed connection is the answer (down, or shutting down), not a glitch.
+    return redis.Redis(unix_socket_path=str(socket_path(var_dir)), socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+
+
 def is_running(var_dir: Path) -> bool:
-    sock = socket_path(var_dir)
-    if not sock.exists():
+    if not socket_path(var_dir).exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+        return bool(_client(var_dir, 1).ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
 
@@ -109,21 +116,32 @@ def ensure_running(var_dir: Path, timeout: float = 10.0) -> bool:
 
 
 def stop(var_dir: Path, timeout: float = 10.0) -> bool:
-    """Shut the embedded server down (saving its data). Returns True if one was running."""
+    """Shut the embedded server down (saving its data) and wait for it to exit.
+    Returns True if one was running."""
     if not is_running(var_dir):
         return False
-    client = redis.Redis(unix_socket_path=str(socket_path(var_dir)), socket_timeout=5)
+    pid = server_pid(var_dir)
     try:
-        client.shutdown(save=True)
+        _client(var_dir, 5).shutdown(save=True)
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         pass  # the server closes the connection as it exits
     deadline = time.monotonic() + timeout
-    pidfile = data_dir(var_dir) / "redis.pid"
-    while time.monotonic() < deadline and (pidfile.exists() or socket_path(var_dir).exists()):
-        if not is_running(var_dir):
-            break
-        time.sleep(0.05)
+    while pid and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
     return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # an exited daemon whose parent has not reaped it yet is a zombie: gone for our purposes
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def server_pid(var_dir: Path) -> int | None:
