@@ -1,6 +1,7 @@
 """`make run` end to end: the stack starts with no services installed, serves, runs a job sent from
 another process, and stops cleanly on Ctrl-C."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,21 @@ def _wait_for(url: str, timeout: float) -> httpx.Response:
             time.sleep(0.25)
 
 
+def _log_in_to_the_admin(base: str) -> None:
+    with httpx.Client(base_url=base, timeout=5) as browser:
+        page = browser.get("/admin/login/")
+        assert page.status_code == 200 and "News Tunneler" in page.text
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = browser.post(
+            "/admin/login/?next=/admin/",
+            data={"csrfmiddlewaretoken": csrf, "username": "admin", "password": "stack-test-pass", "next": "/admin/"},
+            headers={"Referer": f"{base}/admin/login/"},
+            follow_redirects=True,
+        )
+        assert answer.status_code == 200
+        assert "Operations" in answer.text and "Log out" in answer.text
+
+
 def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
     port = free_port()
     env = embedded_env(
@@ -47,8 +63,7 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             assert _wait_for(f"{base}/healthz", timeout=60).status_code == 200
             ready = httpx.get(f"{base}/readyz", timeout=5)
             assert ready.status_code == 200, ready.text
-            login = httpx.get(f"{base}/admin/login/", timeout=5)
-            assert login.status_code == 200 and "News Tunneler" in login.text
+            _log_in_to_the_admin(base)
             css = httpx.get(f"{base}/static/admin/css/base.css", timeout=5)
             assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 
