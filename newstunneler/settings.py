@@ -13,6 +13,7 @@ from newstunneler.env import (
     database_from_url,
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -240,3 +241,28 @@ LOG_FORMAT = env_choice("NT_LOG_FORMAT", "console", {"console", "json"})
 LOG_LEVEL = env_choice("NT_LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
 configure_structlog()
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+
+# --- Outbound HTTP (feeds, LLM, webhooks).
+# Private/loopback/link-local/reserved targets are refused unless explicitly allowed (tests, labs).
+ALLOW_PRIVATE_URLS = env_bool("NT_ALLOW_PRIVATE_FEEDS", False)
+HTTP_USER_AGENT = env_str("NT_HTTP_USER_AGENT", "NewsTunneler/1.0 (+https://github.com/newstunneler)")
+FEED_MAX_BYTES = env_int("NT_FEED_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+FEED_CONNECT_TIMEOUT = env_float("NT_FEED_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+FEED_READ_TIMEOUT = env_float("NT_FEED_READ_TIMEOUT", 15.0, minimum=0.1)
+FEED_TOTAL_TIMEOUT = env_float("NT_FEED_TOTAL_TIMEOUT", 30.0, minimum=0.1)
+FEED_MAX_REDIRECTS = 5
+FEED_MAX_BACKOFF_SECONDS = 6 * 3600
+
+# --- Analysis: an OpenAI-compatible LLM when NT_LLM_BASE_URL/NT_LLM_API_KEY are set, else offline.
+LLM_BASE_URL = env_str("NT_LLM_BASE_URL")
+LLM_API_KEY = env_str("NT_LLM_API_KEY")
+LLM_MODEL = env_str("NT_LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT = env_float("NT_LLM_TIMEOUT", 60.0, minimum=1.0)
+# USD per million tokens: (prompt, completion). Unknown models cost 0 and are logged.
+LLM_PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+SIGNAL_RETENTION_DAYS = env_int("NT_SIGNAL_RETENTION_DAYS", 30, minimum=1)

@@ -1,14 +1,13 @@
 """Shared test infrastructure: personas, a broker + in-process worker, cache isolation, mode header."""
 
-import importlib
-
 import dramatiq
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.utils.module_loading import module_has_submodule
+
+from apps.jobs.enqueue import discover_actors
 
 PERSONA_PASSWORD = "correct horse battery staple"
 
@@ -33,16 +32,9 @@ def _isolated_cache():
     yield
 
 
-def _import_actor_modules():
-    """Declare every actor, as `rundramatiq` does by importing each app's tasks module."""
-    for config in apps.get_app_configs():
-        if module_has_submodule(config.module, "tasks"):
-            importlib.import_module(f"{config.name}.tasks")
-
-
 @pytest.fixture
 def broker():
-    _import_actor_modules()
+    discover_actors()
     broker = dramatiq.get_broker()
     broker.flush_all()
     yield broker

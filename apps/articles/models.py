@@ -1,0 +1,181 @@
+"""Sources, their articles, each article's score and analysis, and the admin-edited scoring policy."""
+
+from datetime import timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class SourceQuerySet(models.QuerySet):
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.filter(enabled=True).filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+
+
+class Source(models.Model):
+    url = models.URLField(max_length=2000, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(default=True)
+    poll_interval_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    credibility = models.FloatField(
+        default=2.0,
+        validators=[MinValueValidator(0), MaxValueValidator(5)],
+        help_text="0-5. Defaults from the feed's domain (filings and wire services 5, major outlets 4).",
+    )
+    site_url = models.URLField(max_length=2000, blank=True)
+    feed_title = models.CharField(max_length=300, blank=True)
+    # HTTP caching state for conditional GET.
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    # Polling state.
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error_kind = models.CharField(max_length=40, blank=True)
+    last_error = models.TextField(blank=True)
+    last_warning = models.TextField(blank=True)
+    articles_ingested = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["enabled", "next_poll_at"], name="source_due_idx")]
+
+    def __str__(self):
+        return self.name or self.url
+
+    @property
+    def poll_interval(self) -> timedelta:
+        return timedelta(minutes=self.poll_interval_minutes)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def with_details(self):
+        return self.select_related("source", "score", "analysis")
+
+    def recent(self, hours: int, now=None):
+        return self.filter(published_at__gte=(now or timezone.now()) - timedelta(hours=hours))
+
+
+class Article(models.Model):
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    url = models.URLField(max_length=2000, help_text="Canonical URL: lower-cased host, no fragment or tracking.")
+    url_hash = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=1000)
+    title_fingerprint = models.CharField(max_length=64, db_index=True)
+    summary = models.TextField(blank=True)
+    tickers = models.JSONField(default=list, blank=True, help_text="[{symbol, confidence, how}]")
+    published_at = models.DateTimeField(db_index=True)
+    fetched_at = models.DateTimeField()
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["source", "-published_at"], name="article_source_pub_idx")]
+
+    def __str__(self):
+        return self.title[:120]
+
+    @property
+    def symbols(self) -> list[str]:
+        return [match["symbol"] for match in self.tickers]
+
+
+class ArticleScore(models.Model):
+    article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    catalyst = models.FloatField(default=0)
+    novelty = models.FloatField(default=0)
+    credibility = models.FloatField(default=0)
+    sentiment = models.FloatField(default=0, help_text="-1 (bearish words) .. +1 (bullish words)")
+    liquidity = models.FloatField(default=0)
+    total = models.FloatField(default=0, db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.total:.1f}"
+
+
+class Stance(models.TextChoices):
+    BULLISH = "BULLISH"
+    BEARISH = "BEARISH"
+    NEUTRAL = "NEUTRAL"
+
+
+class CatalystType(models.TextChoices):
+    EARNINGS = "EARNINGS"
+    FDA = "FDA"
+    MA = "M&A"
+    CONTRACT = "CONTRACT"
+    GUIDANCE = "GUIDANCE"
+    MACRO = "MACRO"
+    OTHER = "OTHER"
+
+
+class Analysis(models.Model):
+    class Provider(models.TextChoices):
+        LLM = "llm"
+        OFFLINE = "offline"
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="analysis")
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    model = models.CharField(max_length=100, blank=True)
+    stance = models.CharField(max_length=10, choices=Stance.choices)
+    confidence = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    catalyst_type = models.CharField(max_length=10, choices=CatalystType.choices)
+    tickers = models.JSONField(default=list)
+    thesis = models.TextField(blank=True)
+    key_facts = models.JSONField(default=list)
+    risks = models.JSONField(default=list)
+    suggested_setups = models.JSONField(default=list)
+    summary = models.TextField(blank=True)
+    strategy_bucket = models.CharField(max_length=40, blank=True)
+    plan = models.JSONField(default=dict, help_text="The whole plan as returned (JSONB on PostgreSQL).")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "analyses"
+        indexes = [models.Index(fields=["created_at"], name="analysis_created_idx")]
+
+    def __str__(self):
+        return f"{self.stance} {self.confidence:.2f} ({self.provider})"
+
+
+class ScoringPolicy(models.Model):
+    """One row (pk=1): the weights of the score components and the threshold for analysis."""
+
+    weight_catalyst = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    weight_novelty = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    weight_credibility = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    weight_sentiment = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    weight_liquidity = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
+    alert_threshold = models.FloatField(
+        default=12.0, validators=[MinValueValidator(0)], help_text="Articles scoring at least this are analysed."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "scoring policy"
+
+    def __str__(self):
+        return "Scoring policy"
+
+    @classmethod
+    def current(cls) -> "ScoringPolicy":
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)

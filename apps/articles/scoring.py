@@ -1,0 +1,137 @@
+"""Article scoring: catalyst, novelty, credibility, sentiment and liquidity, weighted by ScoringPolicy.
+
+Each component is 0-5 (sentiment is -1..1 and counts by its strength), so with unit weights a total
+of 12 (the default threshold) needs several strong components at once.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from apps.articles import lexicon
+from apps.articles.canonical import title_words
+from apps.articles.tickers import TickerMatch, symbol_table
+
+NOVELTY_WINDOW_HOURS = 72
+
+_CATALYST_PATTERNS = {kind: lexicon.phrase_pattern(words) for kind, words in lexicon.CATALYSTS.items()}
+_WORD = re.compile(r"[a-z][a-z'-]*")
+
+HIGH_CREDIBILITY = ("sec.gov", "prnewswire.com", "globenewswire.com", "businesswire.com", "accesswire.com")
+MAJOR_OUTLETS = ("reuters.com", "bloomberg.com", "wsj.com", "ft.com", "cnbc.com", "marketwatch.com", "apnews.com")
+
+
+def default_credibility(url: str) -> float:
+    host = (urlsplit(url).hostname or "").lower()
+
+    def under(domains):
+        return any(host == d or host.endswith("." + d) for d in domains)
+
+    if under(HIGH_CREDIBILITY) or host.startswith(("investor.", "investors.", "ir.")):
+        return 5.0
+    if under(MAJOR_OUTLETS):
+        return 4.0
+    return 2.0
+
+
+def catalyst(text: str) -> tuple[float, str, dict[str, list[str]]]:
+    """(0-5 strength, the strongest catalyst type, matched phrases by type)."""
+    matched, strengths = {}, {}
+    for kind, pattern in _CATALYST_PATTERNS.items():
+        hits = sorted({m.lower() for m in pattern.findall(text)})
+        if hits:
+            matched[kind] = hits
+            strengths[kind] = sum(lexicon.CATALYSTS[kind][h] for h in hits)
+    if not strengths:
+        return 0.0, "OTHER", {}
+    best = max(strengths, key=strengths.get)
+    return min(5.0, strengths[best] + 0.5 * (len(strengths) - 1)), best, matched
+
+
+def sentiment(text: str) -> float:
+    """-1..1: (positive - negative) / (positive + negative), a negation flipping the next three words."""
+    positive = negative = 0
+    flip_for = 0
+    for word in _WORD.findall(text.lower()):
+        if word in lexicon.NEGATIONS:
+            flip_for = 3
+            continue
+        sign = 1 if word in lexicon.POSITIVE else -1 if word in lexicon.NEGATIVE else 0
+        if flip_for:
+            flip_for -= 1
+            sign = -sign
+        positive += sign > 0
+        negative += sign < 0
+    total = positive + negative
+    return 0.0 if not total else round((positive - negative) / total * min(1.0, 0.5 + 0.25 * total), 4)
+
+
+def shingles(title: str) -> frozenset[str]:
+    words = title_words(title)
+    if len(words) < 2:
+        return frozenset(words)
+    return frozenset(f"{a} {b}" for a, b in zip(words, words[1:]))
+
+
+class NoveltyIndex:
+    """Titles of the last 72 h as word-bigram sets; novelty = 5 x (1 - best Jaccard similarity)."""
+
+    def __init__(self, titles=()):
+        self._sets = [s for s in map(shingles, titles) if s]
+
+    def add(self, title: str) -> None:
+        s = shingles(title)
+        if s:
+            self._sets.append(s)
+
+    def novelty(self, title: str) -> tuple[float, float]:
+        mine = shingles(title)
+        best = 0.0
+        if mine:
+            for other in self._sets:
+                common = len(mine & other)
+                if common:
+                    best = max(best, common / len(mine | other))
+                    if best == 1.0:
+                        break
+        return round(5.0 * (1.0 - best), 3), round(best, 3)
+
+
+@dataclass
+class Components:
+    catalyst: float
+    novelty: float
+    credibility: float
+    sentiment: float
+    liquidity: float
+    details: dict = field(default_factory=dict)
+
+    def total(self, policy) -> float:
+        return round(
+            policy.weight_catalyst * self.catalyst
+            + policy.weight_novelty * self.novelty
+            + policy.weight_credibility * self.credibility
+            + policy.weight_sentiment * 5.0 * abs(self.sentiment)
+            + policy.weight_liquidity * self.liquidity,
+            3,
+        )
+
+
+def liquidity(matches: list[TickerMatch]) -> float:
+    table = symbol_table()
+    values = [table.get(m.symbol).liquidity for m in matches if table.get(m.symbol)]
+    return max(values, default=0.0)
+
+
+def score_text(title: str, summary: str, credibility: float, matches: list[TickerMatch], novelty: NoveltyIndex) -> Components:
+    text = f"{title}. {summary}"
+    strength, kind, matched = catalyst(text)
+    novel, similarity = novelty.novelty(title)
+    return Components(
+        catalyst=strength,
+        novelty=novel,
+        credibility=credibility,
+        sentiment=sentiment(text),
+        liquidity=liquidity(matches),
+        details={"catalyst_type": kind, "catalysts": matched, "similar_to_recent": similarity},
+    )

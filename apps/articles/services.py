@@ -1,0 +1,241 @@
+"""Every write of the articles app: sources, polling, ingest, scoring and analysis."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.articles import analysis as analysers
+from apps.articles import feeds, scoring
+from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
+from apps.articles.models import Analysis, Article, ArticleScore, ScoringPolicy, Source
+from apps.articles.tickers import TickerMatch, resolve
+from apps.jobs.enqueue import enqueue
+from newstunneler.netguard import BlockedURL, check_url
+
+logger = structlog.get_logger(__name__)
+
+DUPLICATE_TITLE_WINDOW = timedelta(hours=48)
+
+
+# --- Sources -------------------------------------------------------------------------------------
+
+
+def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interval_minutes: int = 15,
+                  credibility: float | None = None) -> Source:
+    """Create a source after the SSRF check. Raises BlockedURL with the reason."""
+    check_url(url)
+    source = Source(
+        url=url, name=name, enabled=enabled, poll_interval_minutes=poll_interval_minutes,
+        credibility=scoring.default_credibility(url) if credibility is None else credibility,
+    )
+    source.full_clean()
+    source.save()
+    return source
+
+
+def _backoff(source: Source) -> timedelta:
+    seconds = source.poll_interval.total_seconds() * (2 ** min(source.consecutive_failures, 20))
+    return timedelta(seconds=min(seconds, settings.FEED_MAX_BACKOFF_SECONDS))
+
+
+def source_record_failure(*, source: Source, kind: str, message: str, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    source.consecutive_failures += 1
+    source.last_polled_at = now
+    source.last_error_kind = kind[:40]
+    source.last_error = message[:5000]
+    source.next_poll_at = now + _backoff(source)
+    source.save(update_fields=["consecutive_failures", "last_polled_at", "last_error_kind", "last_error", "next_poll_at"])
+    logger.warning("source_poll_failed", source_id=source.pk, kind=kind, error=message[:500],
+                   failures=source.consecutive_failures, next_poll_at=source.next_poll_at.isoformat())
+
+
+def _record_success(source: Source, fetched: feeds.Fetched, parsed: feeds.ParsedFeed | None, now: datetime,
+                    ingested: int) -> None:
+    source.consecutive_failures = 0
+    source.last_polled_at = source.last_success_at = now
+    source.last_error_kind = source.last_error = ""
+    source.next_poll_at = now + source.poll_interval
+    fields = ["consecutive_failures", "last_polled_at", "last_success_at", "last_error_kind", "last_error", "next_poll_at"]
+    if not fetched.not_modified:
+        source.etag, source.last_modified = fetched.etag, fetched.last_modified
+        source.last_warning = parsed.warning if parsed else ""
+        source.articles_ingested += ingested
+        fields += ["etag", "last_modified", "last_warning", "articles_ingested"]
+        if parsed and parsed.title and not source.feed_title:
+            source.feed_title = parsed.title
+            fields.append("feed_title")
+    source.save(update_fields=fields)
+
+
+@dataclass
+class PollResult:
+    source_id: int
+    status: str  # ok | not_modified | failed
+    new: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    error: str = ""
+    warning: str = ""
+    analyses_queued: list[str] = field(default_factory=list)
+
+
+def source_poll(*, source: Source, client=None) -> PollResult:
+    """Fetch, parse and ingest one source. Feed problems are recorded on the source, never raised."""
+    now = timezone.now()
+    try:
+        fetched = feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
+        if fetched.not_modified:
+            _record_success(source, fetched, None, now, 0)
+            return PollResult(source.pk, "not_modified")
+        parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+    except feeds.FeedError as exc:
+        source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
+        return PollResult(source.pk, "failed", error=str(exc))
+    with transaction.atomic():
+        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now)
+        _record_success(source, fetched, parsed, now, ingest.new)
+    logger.info("source_polled", source_id=source.pk, new=ingest.new, duplicates=ingest.duplicates,
+                skipped=parsed.skipped, warning=parsed.warning or None)
+    return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=parsed.skipped,
+                      warning=parsed.warning, analyses_queued=ingest.analyses_queued)
+
+
+def source_refresh_metadata(*, source: Source) -> Source:
+    fetched = feeds.fetch(source.url)
+    parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type)
+    source.feed_title = parsed.title or source.feed_title
+    source.site_url = parsed.site_url if parsed.site_url.startswith(("http://", "https://")) else source.site_url
+    if not source.name:
+        source.name = parsed.title[:200]
+    source.save(update_fields=["feed_title", "site_url", "name"])
+    return source
+
+
+# --- Articles ------------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestResult:
+    new: int = 0
+    duplicates: int = 0
+    article_ids: list[int] = field(default_factory=list)
+    analyses_queued: list[str] = field(default_factory=list)
+
+
+def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime) -> IngestResult:
+    """Store new entries in bulk, skipping known URLs and a same-titled story seen in the last 48 h;
+    score each new article and queue analysis of those at or above the policy threshold."""
+    result = IngestResult()
+    candidates: dict[str, tuple[feeds.Entry, str, str]] = {}
+    for entry in entries:
+        canonical = canonical_url(entry.url)
+        key = url_hash(canonical)
+        if key not in candidates:
+            candidates[key] = (entry, canonical, title_fingerprint(entry.title))
+    known = set(Article.objects.filter(url_hash__in=candidates).values_list("url_hash", flat=True))
+    since = fetched_at - DUPLICATE_TITLE_WINDOW
+    fingerprints = {fp for _, _, fp in candidates.values()}
+    seen_titles = set(
+        Article.objects.filter(title_fingerprint__in=fingerprints, published_at__gte=since)
+        .values_list("title_fingerprint", flat=True)
+    )
+    fresh = []
+    for key, (entry, canonical, fingerprint) in candidates.items():
+        if key in known or fingerprint in seen_titles:
+            result.duplicates += 1
+            continue
+        seen_titles.add(fingerprint)
+        matches = resolve(f"{entry.title}. {entry.summary}")
+        fresh.append((Article(
+            source=source, url=canonical, url_hash=key, title=entry.title, title_fingerprint=fingerprint,
+            summary=entry.summary, tickers=[m.as_dict() for m in matches], published_at=entry.published_at,
+            fetched_at=fetched_at,
+        ), matches))
+    result.duplicates += len(entries) - len(candidates)
+    if not fresh:
+        return result
+    Article.objects.bulk_create([article for article, _ in fresh], ignore_conflicts=True)
+    # ignore_conflicts returns no primary keys on every backend: read them back by hash.
+    # A row another poller inserted at the same moment has another fetched_at: not ours to score.
+    ids = dict(
+        Article.objects.filter(url_hash__in=[a.url_hash for a, _ in fresh], fetched_at=fetched_at, source=source)
+        .values_list("url_hash", "id")
+    )
+    stored = []
+    for article, matches in fresh:
+        if article.url_hash in ids:
+            article.pk = ids[article.url_hash]
+            stored.append((article, matches))
+    result.new = len(stored)
+    result.duplicates += len(fresh) - len(stored)
+    result.article_ids = [article.pk for article, _ in stored]
+    policy = ScoringPolicy.current()
+    novelty = scoring.NoveltyIndex(
+        Article.objects.recent(scoring.NOVELTY_WINDOW_HOURS, now=fetched_at).exclude(pk__in=result.article_ids)
+        .values_list("title", flat=True)
+    )
+    scores = []
+    for article, matches in stored:
+        scores.append(_build_score(article, matches, novelty, policy, source))
+        novelty.add(article.title)
+    ArticleScore.objects.bulk_create(scores, ignore_conflicts=True)
+    for score in scores:
+        if score.total >= policy.alert_threshold:
+            result.analyses_queued.append(enqueue("analyze_article", score.article_id))
+    return result
+
+
+def _build_score(article: Article, matches: list[TickerMatch], novelty: scoring.NoveltyIndex,
+                 policy: ScoringPolicy, source: Source | None) -> ArticleScore:
+    credibility = source.credibility if source else scoring.default_credibility(article.url)
+    parts = scoring.score_text(article.title, article.summary, credibility, matches, novelty)
+    return ArticleScore(
+        article_id=article.pk, catalyst=parts.catalyst, novelty=parts.novelty, credibility=parts.credibility,
+        sentiment=parts.sentiment, liquidity=parts.liquidity, total=parts.total(policy), details=parts.details,
+        scored_at=timezone.now(),
+    )
+
+
+def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = None) -> int:
+    """Re-score with the current weights (novelty against what was published in the 72 h before each)."""
+    policy = policy or ScoringPolicy.current()
+    scores = []
+    for article in articles:
+        window = Article.objects.filter(
+            published_at__lt=article.published_at,
+            published_at__gte=article.published_at - timedelta(hours=scoring.NOVELTY_WINDOW_HOURS),
+        ).values_list("title", flat=True)
+        matches = [TickerMatch(t["symbol"], t["confidence"], t["how"]) for t in article.tickers]
+        scores.append(_build_score(article, matches, scoring.NoveltyIndex(window), policy, article.source))
+    ArticleScore.objects.bulk_create(
+        scores, update_conflicts=True, unique_fields=["article"],
+        update_fields=["catalyst", "novelty", "credibility", "sentiment", "liquidity", "total", "details", "scored_at"],
+    )
+    return len(scores)
+
+
+def article_analyze(*, article: Article, provider: str | None = None) -> Analysis:
+    """Analyse (LLM or offline), store the Analysis (replacing an earlier one), queue its signals."""
+    result = analysers.analyze(article.title, article.summary, provider=provider)
+    plan = result.plan
+    with transaction.atomic():
+        analysis, _ = Analysis.objects.update_or_create(
+            article=article,
+            defaults={
+                "provider": result.provider, "model": result.model, "stance": plan["stance"],
+                "confidence": plan["confidence"], "catalyst_type": plan["catalyst_type"],
+                "tickers": plan["tickers"] or article.symbols, "thesis": plan.get("thesis", ""),
+                "key_facts": plan.get("key_facts", []), "risks": plan.get("risks", []),
+                "suggested_setups": plan.get("suggested_setups", []), "summary": plan.get("summary", ""),
+                "strategy_bucket": plan.get("strategy_bucket", ""), "plan": plan,
+                "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                "cost_usd": result.cost_usd, "created_at": timezone.now(),
+            },
+        )
+        enqueue("signals_from_analysis", analysis.pk)
+    return analysis

@@ -1,0 +1,59 @@
+"""Actors of the articles app: thin, they take primary keys and call a service."""
+
+from datetime import timedelta
+
+import dramatiq
+import structlog
+from django.utils import timezone
+
+from apps.articles import services
+from apps.articles.analysis.llm import AnalysisRejected
+from apps.articles.analysis.schema import PlanInvalid
+from apps.articles.models import Analysis, Article, Source
+from apps.jobs.enqueue import enqueue
+
+logger = structlog.get_logger(__name__)
+
+
+@dramatiq.actor(queue_name="feeds", max_retries=0)
+def poll_due_sources() -> int:
+    """Fan out: one poll_source job per enabled source that is due."""
+    ids = list(Source.objects.due().values_list("id", flat=True))
+    for source_id in ids:
+        enqueue("poll_source", source_id)
+    return len(ids)
+
+
+@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000)
+def poll_source(source_id: int) -> None:
+    source = Source.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        logger.info("poll_source_skipped", source_id=source_id, reason="missing or disabled")
+        return
+    services.source_poll(source=source)
+
+
+@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000)
+def refresh_source_metadata(source_id: int) -> None:
+    services.source_refresh_metadata(source=Source.objects.get(pk=source_id))
+
+
+@dramatiq.actor(
+    queue_name="analysis", max_retries=5, min_backoff=15_000, max_backoff=600_000,
+    throws=(AnalysisRejected, PlanInvalid, Article.DoesNotExist),
+)
+def analyze_article(article_id: int, provider: str | None = None) -> None:
+    services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
+
+
+@dramatiq.actor(queue_name="analysis", max_retries=0)
+def reanalyze_low_scores(max_confidence: float = 0.5, hours: int = 24, limit: int = 200) -> int:
+    """Queue a new analysis of recent articles whose analysis was unsure (confidence below max_confidence)."""
+    since = timezone.now() - timedelta(hours=hours)
+    ids = list(
+        Analysis.objects.filter(confidence__lt=max_confidence, article__published_at__gte=since)
+        .order_by("confidence").values_list("article_id", flat=True)[:limit]
+    )
+    for article_id in ids:
+        enqueue("analyze_article", article_id)
+    return len(ids)
