@@ -47,6 +47,8 @@ def worker(broker):
     worker.start()
     yield worker
     worker.stop()
+    # A Worker registers a middleware on the broker that outlives it: drop it so workers don't pile up.
+    broker.middleware[:] = [m for m in broker.middleware if getattr(m, "worker", None) is not worker]
 
 
 @pytest.fixture

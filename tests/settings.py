@@ -20,3 +20,4 @@ CACHES["default"]["KEY_PREFIX"] = "nt-test"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins for personas
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True  # serve admin assets without collectstatic
+ALLOW_PRIVATE_URLS = True  # local test servers live on loopback; the SSRF tests turn it off

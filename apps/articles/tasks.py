@@ -16,12 +16,12 @@ logger = structlog.get_logger(__name__)
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=0)
-def poll_due_sources() -> int:
+def poll_due_sources() -> None:
     """Fan out: one poll_source job per enabled source that is due."""
     ids = list(Source.objects.due().values_list("id", flat=True))
     for source_id in ids:
         enqueue("poll_source", source_id)
-    return len(ids)
+    logger.info("poll_due_sources", due=len(ids))
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000)
@@ -47,7 +47,7 @@ def analyze_article(article_id: int, provider: str | None = None) -> None:
 
 
 @dramatiq.actor(queue_name="analysis", max_retries=0)
-def reanalyze_low_scores(max_confidence: float = 0.5, hours: int = 24, limit: int = 200) -> int:
+def reanalyze_low_scores(max_confidence: float = 0.5, hours: int = 24, limit: int = 200) -> None:
     """Queue a new analysis of recent articles whose analysis was unsure (confidence below max_confidence)."""
     since = timezone.now() - timedelta(hours=hours)
     ids = list(
@@ -56,4 +56,4 @@ def reanalyze_low_scores(max_confidence: float = 0.5, hours: int = 24, limit: in
     )
     for article_id in ids:
         enqueue("analyze_article", article_id)
-    return len(ids)
+    logger.info("reanalyze_low_scores", queued=len(ids), max_confidence=max_confidence)

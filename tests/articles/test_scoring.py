@@ -1,0 +1,61 @@
+import pytest
+
+from apps.articles import scoring
+from apps.articles.models import ScoringPolicy
+from apps.articles.tickers import resolve
+
+
+def test_catalyst_keywords_match_whole_words_only():
+    assert scoring.catalyst("The commission approved the budget")[0] == 0
+    strength, kind, matched = scoring.catalyst("Company misses estimates")
+    assert (kind, matched) == ("EARNINGS", {"EARNINGS": ["misses"]}) and strength > 0
+
+
+def test_strongest_catalyst_type_wins():
+    assert scoring.catalyst("Acme to acquire Widget in merger; FDA news pending")[1] == "M&A"
+
+
+@pytest.mark.parametrize(("text", "sign"), [
+    ("Shares surge after record profit", 1),
+    ("Shares plunge after guidance cut and lawsuit", -1),
+    ("Company did not beat estimates", -1),
+    ("Company holds annual meeting", 0),
+])
+def test_sentiment_direction(text, sign):
+    value = scoring.sentiment(text)
+    assert (value > 0) - (value < 0) == sign
+    assert -1 <= value <= 1
+
+
+def test_novelty_compares_with_recent_titles_not_age():
+    index = scoring.NoveltyIndex(["Apple beats estimates on iPhone sales"])
+    same, _ = index.novelty("Apple beats estimates on iPhone sales")
+    similar, similarity = index.novelty("Apple beats estimates on strong iPhone sales")
+    different, _ = index.novelty("Tesla recalls 2 million vehicles")
+    assert same == 0 and 0 < similar < 5 and different == 5 and 0 < similarity < 1
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&output=atom", 5),
+    ("https://investor.apple.com/rss", 5),
+    ("https://ir.tesla.com/feed", 5),
+    ("https://www.prnewswire.com/rss/news.rss", 5),
+    ("https://feeds.reuters.com/reuters/businessNews", 4),
+    ("https://www.bloomberg.com/feed", 4),
+    ("https://random-blog.example.com/feed", 2),
+])
+def test_default_credibility_by_domain(url, expected):
+    assert scoring.default_credibility(url) == expected
+
+
+@pytest.mark.django_db
+def test_weighted_total_follows_the_policy():
+    parts = scoring.score_text("Apple (NASDAQ: AAPL) beats estimates, raises guidance", "", 5.0,
+                               resolve("Apple (NASDAQ: AAPL)"), scoring.NoveltyIndex())
+    policy = ScoringPolicy.current()
+    unit = parts.total(policy)
+    assert unit == pytest.approx(parts.catalyst + parts.novelty + parts.credibility + 5 * abs(parts.sentiment) + parts.liquidity)
+    assert parts.liquidity == 5.0  # AAPL is a large cap
+    policy.weight_novelty = 0
+    assert parts.total(policy) == pytest.approx(unit - parts.novelty)
+    assert unit >= policy.alert_threshold == 12
