@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import TemplateView
 
 from newstunneler import health, metrics
@@ -10,6 +10,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("apps.articles.urls")),
+    path("api/v1/", include("apps.signals.urls")),
 ]
 
 admin.site.site_header = "News Tunneler"

@@ -89,6 +89,21 @@ class Article(models.Model):
         return [match["symbol"] for match in self.tickers]
 
 
+class ArticleTicker(models.Model):
+    """One row per ticker an article mentions: what the ticker filters and signals join on."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticker_rows")
+    symbol = models.CharField(max_length=12)
+    confidence = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "symbol"], name="article_ticker_unique")]
+        indexes = [models.Index(fields=["symbol", "article"], name="article_ticker_symbol_idx")]
+
+    def __str__(self):
+        return self.symbol
+
+
 class ArticleScore(models.Model):
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="score")
     catalyst = models.FloatField(default=0)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.articles import analysis as analysers
 from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
-from apps.articles.models import Analysis, Article, ArticleScore, ScoringPolicy, Source
+from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
 from apps.articles.tickers import TickerMatch, resolve
 from apps.jobs.enqueue import enqueue
 from newstunneler.netguard import BlockedURL, check_url
@@ -184,6 +184,10 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
         scores.append(_build_score(article, matches, novelty, policy, source))
         novelty.add(article.title)
     ArticleScore.objects.bulk_create(scores, ignore_conflicts=True)
+    ArticleTicker.objects.bulk_create(
+        [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence) for a, matches in stored for m in matches],
+        ignore_conflicts=True,
+    )
     for score in scores:
         if score.total >= policy.alert_threshold:
             result.analyses_queued.append(enqueue("analyze_article", score.article_id))

@@ -1,0 +1,68 @@
+"""Articles and sources API: one view per operation, thin, calling selectors and services."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.articles import selectors
+from apps.articles.models import Article, Source
+from apps.articles.serializers import (
+    AnalyzeRequestSerializer,
+    ArticleDetailSerializer,
+    ArticleFilterSerializer,
+    ArticleListSerializer,
+    JobAcceptedSerializer,
+    SourceSerializer,
+)
+from apps.jobs.enqueue import enqueue
+from newstunneler.api import Pagination, ReadOrAnalystWrites, query_params
+
+
+class ArticlePagination(Pagination):
+    ordering = ("-published_at", "-id")
+
+
+@extend_schema(parameters=[ArticleFilterSerializer])
+class ArticleListApi(generics.ListAPIView):
+    serializer_class = ArticleListSerializer
+    pagination_class = ArticlePagination
+
+    def get_queryset(self):
+        return selectors.article_list(**query_params(ArticleFilterSerializer, self.request))
+
+
+class ArticleDetailApi(generics.RetrieveAPIView):
+    serializer_class = ArticleDetailSerializer
+    queryset = Article.objects.with_details()
+
+
+class ArticleAnalyzeApi(generics.GenericAPIView):
+    permission_classes = [ReadOrAnalystWrites]
+    queryset = Article.objects.all()
+    serializer_class = AnalyzeRequestSerializer
+
+    @extend_schema(request=AnalyzeRequestSerializer, responses={202: JobAcceptedSerializer})
+    def post(self, request, pk):
+        article = self.get_object()
+        body = AnalyzeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job_id = enqueue("analyze_article", article.pk, provider=body.validated_data.get("provider"))
+        return Response({"job_id": job_id, "article_id": article.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class SourceViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                    mixins.DestroyModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = SourceSerializer
+    permission_classes = [ReadOrAnalystWrites]
+    queryset = Source.objects.all()
+    pagination_class = Pagination
+
+    @extend_schema(request=None, responses={202: JobAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def poll(self, request, pk=None):
+        source = self.get_object()
+        return Response({"job_id": enqueue("poll_source", source.pk), "source_id": source.pk},
+                        status=status.HTTP_202_ACCEPTED)
+
+

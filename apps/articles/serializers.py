@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from apps.articles import scoring
+from apps.articles.models import Analysis, Article, ArticleScore, Source
+from newstunneler.netguard import BlockedURL, check_url
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    credibility = serializers.FloatField(min_value=0, max_value=5, required=False)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id", "url", "name", "enabled", "poll_interval_minutes", "credibility", "site_url", "feed_title",
+            "last_polled_at", "last_success_at", "next_poll_at", "consecutive_failures", "last_error_kind",
+            "last_error", "last_warning", "articles_ingested", "created_at",
+        ]
+        read_only_fields = [
+            "site_url", "feed_title", "last_polled_at", "last_success_at", "next_poll_at", "consecutive_failures",
+            "last_error_kind", "last_error", "last_warning", "articles_ingested", "created_at",
+        ]
+
+    def validate_url(self, value):
+        try:
+            check_url(value)
+        except BlockedURL as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def create(self, validated_data):
+        validated_data.setdefault("credibility", scoring.default_credibility(validated_data["url"]))
+        return super().create(validated_data)
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "url"]
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ArticleScore
+        fields = ["total", "catalyst", "novelty", "credibility", "sentiment", "liquidity", "details", "scored_at"]
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Analysis
+        fields = [
+            "provider", "model", "stance", "confidence", "catalyst_type", "tickers", "thesis", "key_facts", "risks",
+            "suggested_setups", "summary", "strategy_bucket", "prompt_tokens", "completion_tokens", "cost_usd",
+            "created_at",
+        ]
+
+
+class ArticleListSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)
+    score = serializers.FloatField(source="score.total", read_only=True, default=None)
+    stance = serializers.CharField(source="analysis.stance", read_only=True, default=None)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "url", "source", "published_at", "tickers", "score", "stance"]
+
+
+class ArticleDetailSerializer(ArticleListSerializer):
+    score = ScoreSerializer(read_only=True, default=None)
+    analysis = AnalysisSerializer(read_only=True, default=None)
+
+    class Meta(ArticleListSerializer.Meta):
+        fields = ["id", "title", "url", "summary", "source", "published_at", "fetched_at", "tickers", "score", "analysis"]
+
+
+class ArticleFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=200)
+    min_score = serializers.FloatField(required=False)
+    ticker = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=False)
+    source = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateTimeField(required=False)
+
+
+class AnalyzeRequestSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["llm", "offline"], required=False)
+
+
+class JobAcceptedSerializer(serializers.Serializer):
+    job_id = serializers.CharField()

@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from apps.articles import api
+
+router = SimpleRouter()
+router.register("sources", api.SourceViewSet, basename="source")
+
+urlpatterns = [
+    path("articles/", api.ArticleListApi.as_view(), name="article-list"),
+    path("articles/<int:pk>/", api.ArticleDetailApi.as_view(), name="article-detail"),
+    path("articles/<int:pk>/analyze/", api.ArticleAnalyzeApi.as_view(), name="article-analyze"),
+    *router.urls,
+]

@@ -1,0 +1,61 @@
+import pytest
+
+from apps.signals.models import Signal
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def signals():
+    factories.article("Apple (NASDAQ: AAPL) beats estimates and raises guidance", published_at=factories.at(19), analyse=True)
+    factories.article("Apple (NASDAQ: AAPL) shares plunge after lawsuit and guidance cut", published_at=factories.at(20), analyse=True)
+    factories.article("Microsoft (NASDAQ: MSFT) wins record cloud contract award", published_at=factories.at(18), analyse=True)
+    return Signal.objects.all()
+
+
+def test_list_and_filters(api, signals):
+    body = api.get("/api/v1/signals/").json()
+    assert [(s["symbol"], s["t"][:10]) for s in body["results"]] == [
+        ("AAPL", "2026-11-20"), ("AAPL", "2026-11-19"), ("MSFT", "2026-11-18")]
+    assert len(api.get("/api/v1/signals/?symbol=msft").json()["results"]) == 1
+    high = api.get("/api/v1/signals/?min_score=60").json()["results"]
+    assert high and all(s["score"] >= 60 for s in high)
+    label = signals.get(symbol="MSFT").label
+    assert {s["symbol"] for s in api.get(f"/api/v1/signals/?label={label}").json()["results"]} >= {"MSFT"}
+
+
+def test_bad_filter_is_400(api):
+    response = api.get("/api/v1/signals/?label=Great&min_score=101")
+    assert response.status_code == 400
+    assert set(response.json()) == {"label", "min_score"}
+
+
+def test_top_orders_by_score(api, signals, settings):
+    body = api.get("/api/v1/signals/top/?hours=720&limit=2").json()
+    scores = [s["score"] for s in body]
+    assert len(body) == 2 and scores == sorted(scores, reverse=True)
+
+
+def test_latest_per_symbol(api, signals):
+    body = api.get("/api/v1/signals/latest/").json()
+    assert [(s["symbol"], s["t"][:10]) for s in body] == [("AAPL", "2026-11-20"), ("MSFT", "2026-11-18")]
+
+
+def test_search_by_symbol_and_text(api, signals):
+    assert {s["symbol"] for s in api.get("/api/v1/signals/search/?q=MSFT").json()} == {"MSFT"}
+    assert {s["symbol"] for s in api.get("/api/v1/signals/search/?q=lawsuit").json()} == {"AAPL"}
+    assert api.get("/api/v1/signals/search/").status_code == 400
+
+
+def test_signal_survives_its_article(api, signals):
+    signal = signals.get(symbol="MSFT")
+    signal.article.delete()
+    body = api.get("/api/v1/signals/?symbol=MSFT").json()["results"][0]
+    assert body["article_id"] is None and body["score"] == signal.score
