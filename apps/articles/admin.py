@@ -1,0 +1,150 @@
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
+from apps.jobs.enqueue import enqueue
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "feed_link", "enabled", "credibility", "last_success_at", "consecutive_failures",
+                    "last_error_kind", "next_poll_at", "articles_ingested"]
+    list_filter = ["enabled", "last_error_kind"]
+    search_fields = ["name", "url", "feed_title"]
+    readonly_fields = ["site_url", "feed_title", "etag", "last_modified", "last_polled_at", "last_success_at",
+                       "next_poll_at", "consecutive_failures", "last_error_kind", "last_error", "last_warning",
+                       "articles_ingested", "created_at"]
+    actions = ["poll_now", "enable", "disable"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description="URL", ordering="url")
+    def feed_link(self, obj):
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', obj.url, obj.url[:80])
+
+    @admin.action(description="Poll now")
+    def poll_now(self, request, queryset):
+        ids = list(queryset.values_list("id", flat=True))
+        for source_id in ids:
+            enqueue("poll_source", source_id)
+        self.message_user(request, f"Queued a poll of {len(ids)} source(s).", messages.SUCCESS)
+
+    @admin.action(description="Enable")
+    def enable(self, request, queryset):
+        self.message_user(request, f"Enabled {queryset.update(enabled=True)} source(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable")
+    def disable(self, request, queryset):
+        self.message_user(request, f"Disabled {queryset.update(enabled=False)} source(s).", messages.SUCCESS)
+
+
+class ScoreRangeFilter(admin.SimpleListFilter):
+    title = "score"
+    parameter_name = "score"
+    RANGES = {"lt8": (None, 8), "8-12": (8, 12), "12-16": (12, 16), "gte16": (16, None)}
+
+    def lookups(self, request, model_admin):
+        return [("lt8", "below 8"), ("8-12", "8 to 12"), ("12-16", "12 to 16"), ("gte16", "16 and above")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.RANGES:
+            return queryset
+        low, high = self.RANGES[self.value()]
+        if low is not None:
+            queryset = queryset.filter(score__total__gte=low)
+        if high is not None:
+            queryset = queryset.filter(score__total__lt=high)
+        return queryset
+
+
+class TickerFilter(admin.SimpleListFilter):
+    title = "ticker"
+    parameter_name = "ticker"
+
+    def lookups(self, request, model_admin):
+        top = (ArticleTicker.objects.values("symbol").annotate(n=Count("id")).order_by("-n", "symbol")[:30])
+        return [(row["symbol"], f"{row['symbol']} ({row['n']})") for row in top]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(ticker_rows__symbol=self.value()) if self.value() else queryset
+
+
+class ScoreInline(admin.StackedInline):
+    model = ArticleScore
+    can_delete = False
+    readonly_fields = ["total", "catalyst", "novelty", "credibility", "sentiment", "liquidity", "details", "scored_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AnalysisInline(admin.StackedInline):
+    model = Analysis
+    can_delete = False
+    readonly_fields = ["provider", "model", "stance", "confidence", "catalyst_type", "tickers", "thesis", "key_facts",
+                       "risks", "suggested_setups", "summary", "strategy_bucket", "prompt_tokens",
+                       "completion_tokens", "cost_usd", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "source", "published_at", "symbols_column", "score_column", "stance_column"]
+    list_filter = [ScoreRangeFilter, TickerFilter, "source", "analysis__stance"]
+    list_select_related = ["source", "score", "analysis"]
+    search_fields = ["title", "url", "summary"]
+    date_hierarchy = "published_at"
+    inlines = [ScoreInline, AnalysisInline]
+    readonly_fields = ["source", "url", "url_hash", "title", "title_fingerprint", "summary", "tickers",
+                       "published_at", "fetched_at"]
+    actions = ["analyze_now"]
+
+    def has_add_permission(self, request):
+        return False  # articles come from feeds and imports
+
+    @admin.display(description="tickers")
+    def symbols_column(self, obj):
+        return ", ".join(obj.symbols)
+
+    @admin.display(description="score", ordering="score__total")
+    def score_column(self, obj):
+        score = getattr(obj, "score", None)
+        return f"{score.total:.1f}" if score else "-"
+
+    @admin.display(description="stance", ordering="analysis__stance")
+    def stance_column(self, obj):
+        analysis = getattr(obj, "analysis", None)
+        return analysis.stance if analysis else "-"
+
+    @admin.action(description="Analyse now")
+    def analyze_now(self, request, queryset):
+        ids = list(queryset.values_list("id", flat=True)[:500])
+        for article_id in ids:
+            enqueue("analyze_article", article_id)
+        self.message_user(request, f"Queued analysis of {len(ids)} article(s).", messages.SUCCESS)
+
+
+@admin.register(ScoringPolicy)
+class ScoringPolicyAdmin(admin.ModelAdmin):
+    """A single row: the list page goes straight to it."""
+
+    fields = ["weight_catalyst", "weight_novelty", "weight_credibility", "weight_sentiment", "weight_liquidity",
+              "alert_threshold", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def changelist_view(self, request, extra_context=None):
+        policy = ScoringPolicy.current()
+        return HttpResponseRedirect(reverse("admin:articles_scoringpolicy_change", args=[policy.pk]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,32 @@
+from django.core.exceptions import ValidationError
+
+from apps.articles import services
+from apps.articles.models import Source
+from newstunneler.commands import CommandError, OperatorCommand
+from newstunneler.netguard import BlockedURL
+
+
+class Command(OperatorCommand):
+    help = "Add a feed source (http/https, public address). Credibility defaults from the domain."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("url")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--interval", type=int, default=15, help="minutes between polls (default 15)")
+        parser.add_argument("--credibility", type=float, default=None, help="0-5 (default: from the domain)")
+        parser.add_argument("--disabled", action="store_true", help="add it without polling it yet")
+
+    def handle(self, *args, url, name, interval, credibility, disabled, **options):
+        existing = Source.objects.filter(url=url).first()
+        if existing:
+            raise CommandError(f"a source with this URL exists already (id {existing.pk}, {existing})")
+        try:
+            source = services.source_create(url=url, name=name, enabled=not disabled,
+                                            poll_interval_minutes=interval, credibility=credibility)
+        except BlockedURL as exc:
+            raise CommandError(f"refused {url}: {exc}") from None
+        except ValidationError as exc:
+            raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"Added source {source.pk}: {source} (credibility {source.credibility}, every {interval} min)"))

@@ -1,0 +1,41 @@
+from apps.articles import services
+from apps.articles.models import Article, ScoringPolicy
+from apps.jobs.enqueue import enqueue
+from newstunneler.commands import CommandError, OperatorCommand
+
+
+class Command(OperatorCommand):
+    help = (
+        "Analyse articles scoring at least --min-score (default: the policy threshold) that have no analysis "
+        "yet, best first. Queues analyze_article jobs, or with --sync analyses here. Resumable: analysed "
+        "articles are skipped on the next run."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument("--min-score", type=float, default=None)
+        parser.add_argument("--limit", type=int, default=None, help="at most this many articles")
+        parser.add_argument("--provider", choices=["llm", "offline"], default=None)
+        parser.add_argument("--sync", action="store_true", help="analyse in this process instead of queueing")
+
+    def handle(self, *args, min_score, limit, provider, sync, **options):
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1")
+        threshold = ScoringPolicy.current().alert_threshold if min_score is None else min_score
+        pending = (Article.objects.filter(score__total__gte=threshold, analysis__isnull=True)
+                   .order_by("-score__total", "pk").values_list("pk", flat=True))
+        ids = list(pending[:limit] if limit else pending)
+        self.stdout.write(f"{len(ids)} article(s) at or above {threshold} without an analysis.")
+        failed = 0
+        for done, article_id in enumerate(ids, 1):
+            if not sync:
+                enqueue("analyze_article", article_id, provider=provider)
+            else:
+                try:
+                    services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
+                except Exception as exc:  # report and go on: one bad article must not stop a backfill
+                    failed += 1
+                    self.stderr.write(f"article {article_id}: {type(exc).__name__}: {exc}")
+            self.progress(done, len(ids), f"article {article_id}")
+        verb = "Analysed" if sync else "Queued analysis of"
+        self.stdout.write(self.style.SUCCESS(f"{verb} {len(ids) - failed} article(s)" + (f"; {failed} failed." if failed else ".")))
