@@ -1,5 +1,6 @@
 """Every write of the signals app."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.articles.models import Analysis
+from apps.articles.models import Analysis, Article
 from apps.signals import scoring
 from apps.signals.models import Signal
 
@@ -48,8 +49,22 @@ def signals_from_analysis(*, analysis: Analysis) -> list[Signal]:
     return signals
 
 
-def signals_cleanup(*, now=None) -> int:
-    """Delete signals past retention (NT_SIGNAL_RETENTION_DAYS)."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.SIGNAL_RETENTION_DAYS)
-    deleted, _ = Signal.objects.filter(t__lt=cutoff).delete()
-    return deleted
+@dataclass
+class CleanupResult:
+    signals: int
+    articles: int
+
+
+def retention_cleanup(*, now=None) -> CleanupResult:
+    """Delete signals older than NT_SIGNAL_RETENTION_DAYS, then articles older than
+    NT_ARTICLE_RETENTION_DAYS that no signal references (a referenced article is kept)."""
+    now = now or timezone.now()
+    # delete() counts cascaded rows too: take each model's own count.
+    _, by_model = Signal.objects.filter(t__lt=now - timedelta(days=settings.SIGNAL_RETENTION_DAYS)).delete()
+    signals = by_model.get("signals.Signal", 0)
+    old_articles = Article.objects.filter(published_at__lt=now - timedelta(days=settings.ARTICLE_RETENTION_DAYS))
+    referenced = Signal.objects.filter(article__isnull=False).values("article_id")
+    _, by_model = old_articles.exclude(pk__in=referenced).delete()
+    articles = by_model.get("articles.Article", 0)
+    logger.info("retention_cleanup", signals=signals, articles=articles)
+    return CleanupResult(signals=signals, articles=articles)

@@ -13,5 +13,5 @@ def signals_from_analysis(analysis_id: int) -> None:
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=1)
-def cleanup_signals() -> None:
-    services.signals_cleanup()
+def retention_cleanup() -> None:
+    services.retention_cleanup()
