@@ -5,6 +5,7 @@ of 12 (the default threshold) needs several strong components at once.
 """
 
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -13,8 +14,14 @@ from apps.articles.canonical import title_words
 from apps.articles.tickers import TickerMatch, symbol_table
 
 NOVELTY_WINDOW_HOURS = 72
+COMMON_SHARE = 0.05  # a bigram in more than 5% of recent titles is boilerplate for novelty
 
-_CATALYST_PATTERNS = {kind: lexicon.phrase_pattern(words) for kind, words in lexicon.CATALYSTS.items()}
+# One pass over the text finds every catalyst phrase; a phrase may count for several types.
+_CATALYST_KINDS: dict[str, list[str]] = {}
+for _kind, _phrases in lexicon.CATALYSTS.items():
+    for _phrase in _phrases:
+        _CATALYST_KINDS.setdefault(_phrase, []).append(_kind)
+_CATALYST_PATTERN = lexicon.phrase_pattern(_CATALYST_KINDS)
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 HIGH_CREDIBILITY = ("sec.gov", "prnewswire.com", "globenewswire.com", "businesswire.com", "accesswire.com")
@@ -36,12 +43,11 @@ def default_credibility(url: str) -> float:
 
 def catalyst(text: str) -> tuple[float, str, dict[str, list[str]]]:
     """(0-5 strength, the strongest catalyst type, matched phrases by type)."""
-    matched, strengths = {}, {}
-    for kind, pattern in _CATALYST_PATTERNS.items():
-        hits = sorted({m.lower() for m in pattern.findall(text)})
-        if hits:
-            matched[kind] = hits
-            strengths[kind] = sum(lexicon.CATALYSTS[kind][h] for h in hits)
+    matched: dict[str, list[str]] = {}
+    for phrase in sorted({m.lower() for m in _CATALYST_PATTERN.findall(text)}):
+        for kind in _CATALYST_KINDS[phrase]:
+            matched.setdefault(kind, []).append(phrase)
+    strengths = {kind: sum(lexicon.CATALYSTS[kind][p] for p in phrases) for kind, phrases in matched.items()}
     if not strengths:
         return 0.0, "OTHER", {}
     best = max(strengths, key=strengths.get)
@@ -74,26 +80,52 @@ def shingles(title: str) -> frozenset[str]:
 
 
 class NoveltyIndex:
-    """Titles of the last 72 h as word-bigram sets; novelty = 5 x (1 - best Jaccard similarity)."""
+    """Titles of the last 72 h as word-bigram sets; novelty = 5 x (1 - best Jaccard similarity).
+    An inverted index (bigram -> titles holding it) limits each comparison to titles sharing a bigram."""
 
     def __init__(self, titles=()):
-        self._sets = [s for s in map(shingles, titles) if s]
+        self._sets: list[frozenset[str]] = []
+        self._holders: dict[str, list[int]] = defaultdict(list)
+        for title in titles:
+            self.add(title)
 
     def add(self, title: str) -> None:
         s = shingles(title)
         if s:
+            position = len(self._sets)
             self._sets.append(s)
+            for shingle in s:
+                self._holders[shingle].append(position)
 
-    def novelty(self, title: str) -> tuple[float, float]:
+    def __len__(self) -> int:
+        return len(self._sets)
+
+    def similarity(self, title: str, mine: frozenset[str] | None = None) -> float:
+        """The best Jaccard similarity of the title's bigrams with any indexed title (0..1).
+
+        Candidates are the titles sharing a bigram that is not boilerplate (held by more than
+        COMMON_SHARE of a window of 50+ titles, like "shares fall"); each is then compared exactly.
+        Titles sharing nothing but boilerplate are not the same story."""
+        mine = shingles(title) if mine is None else mine
+        limit = max(50, int(COMMON_SHARE * len(self._sets)))
+        candidates: set[int] = set()
+        for shingle in mine:
+            holders = self._holders.get(shingle)
+            if holders and len(holders) <= limit:
+                candidates.update(holders)
+        best, size, sets = 0.0, len(mine), self._sets
+        for i in candidates:
+            other = sets[i]
+            shared = len(mine & other)
+            similarity = shared / (size + len(other) - shared)
+            if similarity > best:
+                best = similarity
+        return best
+
+    def novelty(self, title: str, *others: "NoveltyIndex") -> tuple[float, float]:
+        """(0-5 novelty, best similarity) against this index and any others."""
         mine = shingles(title)
-        best = 0.0
-        if mine:
-            for other in self._sets:
-                common = len(mine & other)
-                if common:
-                    best = max(best, common / len(mine | other))
-                    if best == 1.0:
-                        break
+        best = max([self.similarity(title, mine), *(other.similarity(title, mine) for other in others)])
         return round(5.0 * (1.0 - best), 3), round(best, 3)
 
 
@@ -123,10 +155,11 @@ def liquidity(matches: list[TickerMatch]) -> float:
     return max(values, default=0.0)
 
 
-def score_text(title: str, summary: str, credibility: float, matches: list[TickerMatch], novelty: NoveltyIndex) -> Components:
+def score_text(title: str, summary: str, credibility: float, matches: list[TickerMatch], novelty: NoveltyIndex,
+               *more_novelty: NoveltyIndex) -> Components:
     text = f"{title}. {summary}"
     strength, kind, matched = catalyst(text)
-    novel, similarity = novelty.novelty(title)
+    novel, similarity = novelty.novelty(title, *more_novelty)
     return Components(
         catalyst=strength,
         novelty=novel,

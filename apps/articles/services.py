@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.articles import analysis as analysers
 from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
+from apps.articles.recent import recent_titles
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
 from apps.articles.tickers import TickerMatch, resolve
 from apps.jobs.enqueue import enqueue
@@ -175,14 +176,12 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     result.duplicates += len(fresh) - len(stored)
     result.article_ids = [article.pk for article, _ in stored]
     policy = ScoringPolicy.current()
-    novelty = scoring.NoveltyIndex(
-        Article.objects.recent(scoring.NOVELTY_WINDOW_HOURS, now=fetched_at).exclude(pk__in=result.article_ids)
-        .values_list("title", flat=True)
-    )
+    # Titles already committed (the shared index) plus this batch's earlier titles (a local one).
+    recent, batch = recent_titles.index(fetched_at), scoring.NoveltyIndex()
     scores = []
     for article, matches in stored:
-        scores.append(_build_score(article, matches, novelty, policy, source))
-        novelty.add(article.title)
+        scores.append(_build_score(article, matches, policy, source, recent, batch))
+        batch.add(article.title)
     ArticleScore.objects.bulk_create(scores, ignore_conflicts=True)
     ArticleTicker.objects.bulk_create(
         [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence) for a, matches in stored for m in matches],
@@ -194,10 +193,10 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     return result
 
 
-def _build_score(article: Article, matches: list[TickerMatch], novelty: scoring.NoveltyIndex,
-                 policy: ScoringPolicy, source: Source | None) -> ArticleScore:
+def _build_score(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
+                 *novelty: scoring.NoveltyIndex) -> ArticleScore:
     credibility = source.credibility if source else scoring.default_credibility(article.url)
-    parts = scoring.score_text(article.title, article.summary, credibility, matches, novelty)
+    parts = scoring.score_text(article.title, article.summary, credibility, matches, *novelty)
     return ArticleScore(
         article_id=article.pk, catalyst=parts.catalyst, novelty=parts.novelty, credibility=parts.credibility,
         sentiment=parts.sentiment, liquidity=parts.liquidity, total=parts.total(policy), details=parts.details,
@@ -215,7 +214,7 @@ def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = N
             published_at__gte=article.published_at - timedelta(hours=scoring.NOVELTY_WINDOW_HOURS),
         ).values_list("title", flat=True)
         matches = [TickerMatch(t["symbol"], t["confidence"], t["how"]) for t in article.tickers]
-        scores.append(_build_score(article, matches, scoring.NoveltyIndex(window), policy, article.source))
+        scores.append(_build_score(article, matches, policy, article.source, scoring.NoveltyIndex(window)))
     ArticleScore.objects.bulk_create(
         scores, update_conflicts=True, unique_fields=["article"],
         update_fields=["catalyst", "novelty", "credibility", "sentiment", "liquidity", "total", "details", "scored_at"],

@@ -16,6 +16,11 @@ TIER_LIQUIDITY = {"large": 5.0, "small": 2.5}
 EXCHANGES = r"NASDAQ|Nasdaq|NasdaqGS|NasdaqGM|NYSE|NYSE American|NYSE Arca|AMEX|OTC|OTCQX|OTCQB|TSX|LSE"
 CASHTAG = re.compile(r"(?<![\w$])\$([A-Z]{1,5}(?:\.[A-Z])?)\b")
 EXCHANGE_PREFIX = re.compile(rf"\b(?:{EXCHANGES})\s*:\s*([A-Z]{{1,5}}(?:\.[A-Z])?)\b")
+# A word as names start: letters, digits, "&" and "-" ("AT&T", "Coca-Cola"); punctuation ends it.
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&-]*")
+CAPITALISED = re.compile(r"(?<![A-Za-z0-9&_-])[A-Z0-9][A-Za-z0-9&-]*")
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
 BARE = re.compile(r"(?<![\w$.])([A-Z]{2,5})(?![\w.])")
 # Upper-case tokens that are words, acronyms or units far more often than tickers.
 ORDINARY = frozenset(
@@ -59,8 +64,12 @@ class SymbolTable:
                 # A shared alias (two classes of one company) resolves to the first symbol only.
                 names.setdefault(alias, (row["symbol"], how))
         self.names = names
-        alternatives = sorted(names, key=len, reverse=True)
-        self.name_pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alternatives)) + r")(?!\w)")
+        # Names by their first word, longest first: a text is scanned once, word by word.
+        self.by_first_word: dict[str, list[str]] = {}
+        for alias in sorted(names, key=len, reverse=True):
+            first = WORD.match(alias)
+            if first:
+                self.by_first_word.setdefault(first.group(0), []).append(alias)
 
     def get(self, symbol: str) -> Symbol | None:
         return self.symbols.get(symbol)
@@ -77,7 +86,7 @@ class SymbolTable:
             add(symbol, 0.98 if symbol in self.symbols else 0.8, "exchange")
         for symbol in CASHTAG.findall(text):
             add(symbol, 0.95 if symbol in self.symbols else 0.6, "cashtag")
-        for name in self.name_pattern.findall(text):
+        for name in self._names_in(text):
             symbol, how = self.names[name]
             add(symbol, 0.9 if how == "name" else (0.8 if " " in name else 0.7), how)
         if not _shouting(text):
@@ -87,10 +96,22 @@ class SymbolTable:
         return sorted(found.values(), key=lambda m: (-m.confidence, m.symbol))
 
 
+    def _names_in(self, text: str):
+        """Company names and aliases at word boundaries, case-sensitive, longest match at each word."""
+        for word in CAPITALISED.finditer(text):
+            start = word.start()
+            for alias in self.by_first_word.get(word.group(0), ()):
+                end = start + len(alias)
+                if text.startswith(alias, start) and (end == len(text) or not (text[end].isalnum() or text[end] == "_")):
+                    yield alias
+                    break
+
+
 def _shouting(text: str) -> bool:
-    """An all-caps headline makes every word look like a ticker."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) > 20 and sum(c.isupper() for c in letters) / len(letters) > 0.6
+    """An all-caps headline makes every word look like a ticker (the first 300 characters tell)."""
+    head = text[:300]
+    upper, lower = len(_UPPER.findall(head)), len(_LOWER.findall(head))
+    return upper + lower > 20 and upper / (upper + lower) > 0.6
 
 
 @cache

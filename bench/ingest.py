@@ -1,0 +1,129 @@
+"""Ingest benchmark: end-to-end items/s (fetch over loopback HTTP, parse, dedupe, score, store; no LLM)
+next to feedparser's raw parse rate of the same bytes, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--feeds 20] [--items 50] [--rounds 3]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/ingest.py
+
+Runs against a throwaway database (a temporary SQLite file, or test_<name> on PostgreSQL) that it
+creates and destroys; Dramatiq's StubBroker stands in for the broker, so nothing is sent anywhere.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("NT_ALLOW_PRIVATE_FEEDS", "1")
+
+COMPANIES = ["Apple (NASDAQ: AAPL)", "Microsoft", "$NVDA", "Tesla", "Pfizer (NYSE: PFE)", "Alphabet", "Ford Motor",
+             "JPMorgan", "Agilent Technologies", "$AMZN"]
+EVENTS = ["beats estimates and raises guidance", "misses revenue forecast, shares fall", "wins $2 billion defense contract",
+          "receives FDA approval for new therapy", "to acquire rival in all-stock merger", "cuts guidance on weak demand",
+          "faces lawsuit over product recall", "announces $10 billion buyback", "upgraded to buy at major bank",
+          "reports record quarterly profit"]
+
+
+def build_feed(feed: int, items: int) -> bytes:
+    entries = []
+    for i in range(items):
+        company, event = COMPANIES[(feed + i) % len(COMPANIES)], EVENTS[(feed * 7 + i) % len(EVENTS)]
+        title = f"{company} {event} (report {feed}-{i})"
+        summary = (f"&lt;p&gt;{company} said on Tuesday it {event}. &lt;b&gt;Revenue&lt;/b&gt; rose {i % 30}% to "
+                   f"${i + 1}.{feed} billion &lt;a href=&quot;https://ex.example.com/{i}&quot;&gt;more&lt;/a&gt;"
+                   f"&lt;script&gt;track()&lt;/script&gt;&lt;/p&gt;")
+        entries.append(
+            f"<item><title>{title.replace('&', '&amp;')}</title><link>https://news{feed}.example.com/story/{i}?utm_source=rss</link>"
+            f"<guid>https://news{feed}.example.com/story/{i}</guid><description>{summary}</description>"
+            f"<pubDate>Fri, 20 Nov 2026 {8 + i % 10:02d}:{i % 60:02d}:00 +0000</pubDate></item>"
+        )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench feed {feed}</title>'
+            f"<link>https://news{feed}.example.com/</link><description>bench</description>{''.join(entries)}"
+            "</channel></rss>").encode()
+
+
+def serve(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = feeds.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=20)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="repeat each measurement; the median is reported")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="nt-bench-")
+    os.environ.setdefault("NT_VAR_DIR", tmp)
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    import feedparser
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from apps.articles import services
+    from apps.articles.models import Article, ArticleScore, Source
+
+    settings.DATABASES["default"].setdefault("TEST", {})
+    if connection.vendor == "sqlite":
+        settings.DATABASES["default"]["TEST"]["NAME"] = str(Path(tmp) / "bench.sqlite3")
+    setup_test_environment()
+    db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        documents = {f"/feed/{n}": build_feed(n, args.items) for n in range(args.feeds)}
+        total_items = args.feeds * args.items
+        server = serve(documents)
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+
+        parse_rates, e2e_rates = [], []
+        for round_no in range(args.rounds):
+            started = time.perf_counter()
+            parsed = sum(len(feedparser.parse(body).entries) for body in documents.values())
+            parse_rates.append(parsed / (time.perf_counter() - started))
+
+            Article.objects.all().delete()
+            Source.objects.all().delete()
+            sources = [Source.objects.create(url=f"{base}{path}", name=path, credibility=3) for path in documents]
+            started = time.perf_counter()
+            new = sum(services.source_poll(source=source).new for source in sources)
+            e2e_rates.append(new / (time.perf_counter() - started))
+            assert new == total_items == ArticleScore.objects.count(), (new, total_items)
+        server.shutdown()
+    finally:
+        connection.creation.destroy_test_db(db_name, verbosity=0)
+
+    parse_rate, e2e_rate = statistics.median(parse_rates), statistics.median(e2e_rates)
+    print(f"database: {connection.vendor}; {args.feeds} feeds x {args.items} items = {total_items} items; "
+          f"median of {args.rounds} rounds")
+    print(f"feedparser.parse only (baseline): {parse_rate:8.0f} items/s")
+    print(f"end to end (fetch+parse+dedupe+score+store): {e2e_rate:8.0f} items/s")
+    print(f"ratio end-to-end / parse: {e2e_rate / parse_rate:.2f}  (goal >= 0.60)")
+
+
+if __name__ == "__main__":
+    main()
