@@ -21,3 +21,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True  # serve admin assets without collectstatic
 ALLOW_PRIVATE_URLS = True  # local test servers live on loopback; the SSRF tests turn it off
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A real file, as in embedded mode: Django's default in-memory test database uses a shared
+    # cache whose table locks fail concurrent writers at once instead of waiting (busy timeout).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_newstunneler.sqlite3")}  # noqa: F405

@@ -160,6 +160,8 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     result.duplicates += len(entries) - len(candidates)
     if not fresh:
         return result
+    # Read before inserting: this batch must not find itself among the "recent" titles.
+    recent = recent_titles.index(fetched_at)
     Article.objects.bulk_create([article for article, _ in fresh], ignore_conflicts=True)
     # ignore_conflicts returns no primary keys on every backend: read them back by hash.
     # A row another poller inserted at the same moment has another fetched_at: not ours to score.
@@ -176,8 +178,8 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     result.duplicates += len(fresh) - len(stored)
     result.article_ids = [article.pk for article, _ in stored]
     policy = ScoringPolicy.current()
-    # Titles already committed (the shared index) plus this batch's earlier titles (a local one).
-    recent, batch = recent_titles.index(fetched_at), scoring.NoveltyIndex()
+    # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
+    batch = scoring.NoveltyIndex()
     scores = []
     for article, matches in stored:
         scores.append(_build_score(article, matches, policy, source, recent, batch))

@@ -41,7 +41,23 @@ def test_rss_items_become_scored_articles(httpserver):
     assert article.published_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     assert article.symbols == ["AAPL"]
     assert article.score.catalyst > 0 and article.score.sentiment > 0
+    assert article.score.novelty == 5  # the first time this story is seen
     assert source.last_success_at and source.consecutive_failures == 0 and source.feed_title == "Test Wire"
+
+
+def test_novelty_falls_for_a_story_seen_before(httpserver):
+    httpserver.expect_ordered_request("/feed").respond_with_data(rss([
+        {"title": "Acme wins large defense contract from the Army", "link": "https://a.example.com/1"},
+        {"title": "Acme wins large defense contract from the Navy", "link": "https://a.example.com/2"}]))
+    httpserver.expect_ordered_request("/feed").respond_with_data(rss([
+        {"title": "Acme wins large defense contract from the Air Force", "link": "https://a.example.com/3"}]))
+    source = _source(httpserver)
+    _poll(source)
+    _poll(source)
+    novelty = dict(Article.objects.values_list("title", "score__novelty"))
+    assert novelty["Acme wins large defense contract from the Army"] == 5
+    assert 0 < novelty["Acme wins large defense contract from the Navy"] < 5  # like the Army story of its batch
+    assert 0 < novelty["Acme wins large defense contract from the Air Force"] < 5  # like the earlier poll's stories
 
 
 def test_atom_feed(httpserver):

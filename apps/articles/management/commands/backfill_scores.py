@@ -28,5 +28,4 @@ class Command(OperatorCommand):
             done += services.article_rescore(articles=batch, policy=policy)
             last_id = batch[-1].pk
             self.progress(done, total, f"last id {last_id}")
-        self.progress(done, total, f"last id {last_id}", force=True)
         self.stdout.write(self.style.SUCCESS(f"Re-scored {done} article(s)."))

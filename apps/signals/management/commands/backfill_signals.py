@@ -24,5 +24,4 @@ class Command(OperatorCommand):
         for done, analysis in enumerate(analyses.iterator(chunk_size=500), 1):
             built += len(services.signals_from_analysis(analysis=analysis))
             self.progress(done, total, f"last id {analysis.pk}")
-        self.progress(total, total, force=True)
         self.stdout.write(self.style.SUCCESS(f"{built} signal(s) written from {total} analysis(es)."))
