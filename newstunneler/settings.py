@@ -177,8 +177,9 @@ DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.TimeLimit",
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Pipelines",
-    "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    # The ledger replaces Dramatiq's Retries: it records every state and owns the retry policy.
+    "apps.jobs.middleware.JobLedger",
     "apps.jobs.middleware.WorkerHeartbeat",
 ]
 DRAMATIQ_BROKER = {
@@ -276,3 +277,12 @@ LLM_PRICES = {
 }
 SIGNAL_RETENTION_DAYS = env_int("NT_SIGNAL_RETENTION_DAYS", 30, minimum=1)
 ARTICLE_RETENTION_DAYS = env_int("NT_ARTICLE_RETENTION_DAYS", 90, minimum=1)
+
+# --- Job ledger.
+JOBS_DEFAULT_MAX_RETRIES = 3
+JOBS_MIN_BACKOFF_MS = 15_000
+JOBS_MAX_BACKOFF_MS = 600_000
+JOBS_WORKER_DEAD_AFTER = env_int("NT_JOBS_WORKER_DEAD_AFTER", 60, minimum=10)  # seconds without a heartbeat
+JOBS_RECONCILE_GRACE = env_int("NT_JOBS_RECONCILE_GRACE", 60, minimum=1)  # seconds a queued job may be unseen
+JOBS_KEEP_SUCCEEDED_DAYS = env_int("NT_JOBS_KEEP_SUCCEEDED_DAYS", 7, minimum=1)
+JOBS_KEEP_DEAD_DAYS = env_int("NT_JOBS_KEEP_DEAD_DAYS", 90, minimum=1)

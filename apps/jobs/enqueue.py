@@ -1,8 +1,9 @@
 """`enqueue`: the one way the project starts background work.
 
-Actors are named by their registered name, so an earlier stage starts a later one without importing
-it. The message is sent when the caller's transaction commits (never for work that rolled back).
-The jobs issue adds the durable ledger row written here, in the same transaction.
+It writes the job's ledger row in the caller's transaction and sends the Dramatiq message when that
+transaction commits, so work that rolled back is never sent and work that committed is never lost
+(the reconciler re-sends a committed job whose message went missing). Actors are named by their
+registered name, so an earlier stage starts a later one without importing it.
 """
 
 import importlib
@@ -11,8 +12,12 @@ from functools import cache
 
 import dramatiq
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
+
+from apps.jobs.models import Job
+from newstunneler.middleware import current_request_id
 
 
 @cache
@@ -28,10 +33,33 @@ def get_actor(actor_name: str) -> dramatiq.Actor:
     return dramatiq.get_broker().get_actor(actor_name)
 
 
-def enqueue(actor_name: str, *args, delay: timedelta | None = None, **kwargs) -> str:
-    """Send `actor_name(*args, **kwargs)` once the current transaction commits. Returns the message id."""
+def send_on_commit(message: dramatiq.Message, delay: timedelta | None = None, broker: dramatiq.Broker | None = None) -> None:
+    broker = broker or dramatiq.get_broker()
+    delay_ms = int(delay.total_seconds() * 1000) if delay else None
+    transaction.on_commit(lambda: broker.enqueue(message, delay=delay_ms))
+
+
+def enqueue(actor_name: str, *args, dedupe_key: str | None = None, delay: timedelta | None = None,
+            requeued_from: Job | None = None, **kwargs) -> str:
+    """Record and (on commit) send `actor_name(*args, **kwargs)`. Returns the job id. With a dedupe key,
+    while a job with that key is queued, running or retrying, nothing is sent and its id is returned."""
     actor = get_actor(actor_name)
     message = actor.message_with_options(args=args, kwargs=kwargs)
-    delay_ms = int(delay.total_seconds() * 1000) if delay else None
-    transaction.on_commit(lambda: actor.broker.enqueue(message, delay=delay_ms))
-    return message.message_id
+    job = Job(
+        id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(args), kwargs=kwargs,
+        dedupe_key=dedupe_key, request_id=current_request_id() or "", requeued_from=requeued_from,
+        next_retry_at=timezone.now() + delay if delay else None,
+    )
+    if dedupe_key is None:
+        job.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a clash must not spoil the caller's transaction
+                job.save(force_insert=True)
+        except IntegrityError:
+            existing = Job.objects.live().filter(dedupe_key=dedupe_key).values_list("id", flat=True).first()
+            if existing:
+                return existing
+            raise
+    send_on_commit(message, delay)
+    return job.id

@@ -9,7 +9,10 @@ import socket
 import threading
 import time
 
+import structlog
 from django.core.cache import cache
+
+logger = structlog.get_logger(__name__)
 
 INTERVAL = 10
 TTL = 3 * INTERVAL
@@ -39,8 +42,8 @@ def alive(kind: str, host: str | None = None, max_age: float = TTL) -> list[dict
 class Beater:
     """A daemon thread that beats every INTERVAL seconds until stopped."""
 
-    def __init__(self, kind: str, interval: float = INTERVAL, **info):
-        self.kind, self.interval, self.info = kind, interval, info
+    def __init__(self, kind: str, interval: float = INTERVAL, on_beat=None, **info):
+        self.kind, self.interval, self.info, self.on_beat = kind, interval, info, on_beat
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"{kind}-heartbeat", daemon=True)
 
@@ -57,8 +60,10 @@ class Beater:
     def _beat(self) -> None:
         try:
             beat(self.kind, **self.info)
-        except Exception:  # a cache outage must not kill the process it reports on
-            pass
+            if self.on_beat:
+                self.on_beat()
+        except Exception:  # a cache or database outage must not kill the process it reports on
+            logger.warning("heartbeat_failed", kind=self.kind, exc_info=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -1,8 +1,5 @@
-"""The scheduler loop behind `manage.py run_scheduler`.
-
-Each tick asks every registered source of due work to fire what is due. The jobs issue adds
-database-backed Schedule rows as such a source; until then the loop runs with none.
-"""
+"""The scheduler loop behind `manage.py run_scheduler`: each tick fires the due Schedule rows
+(and anything else registered in DUE_WORK)."""
 
 import signal
 import threading
@@ -15,8 +12,16 @@ from apps.jobs.heartbeat import Beater
 
 logger = structlog.get_logger(__name__)
 
+
+
+def fire_schedules() -> int:
+    from apps.jobs.services import schedule_fire_due
+
+    return len(schedule_fire_due())
+
+
 # Callables that fire whatever is due and return how many jobs they enqueued.
-DUE_WORK: list[Callable[[], int]] = []
+DUE_WORK: list[Callable[[], int]] = [fire_schedules]
 
 
 def tick() -> int:
