@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.articles.urls")),
     path("api/v1/", include("apps.signals.urls")),
+    path("api/v1/", include("apps.jobs.urls")),
 ]
 
 admin.site.site_header = "News Tunneler"

@@ -57,9 +57,14 @@ def run_jobs(broker, worker):
     tests assert on what the failure left behind (its record, its retries)."""
 
     def run(timeout_ms: int = 10_000):
-        for queue in list(broker.queues):
-            broker.join(queue, timeout=timeout_ms, fail_fast=False)
-        worker.join()
+        # Retries pass through delay queues (<queue>.DQ) and back: join until every queue stays empty.
+        for _ in range(20):
+            for queue in list(broker.queues):
+                broker.join(queue, timeout=timeout_ms, fail_fast=False)
+            worker.join()
+            if all(q.unfinished_tasks == 0 and q.qsize() == 0 for q in broker.queues.values()):
+                return
+        raise AssertionError("queues did not drain")
 
     return run
 
