@@ -52,7 +52,8 @@ def _pre(value) -> str:
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["short_id", "actor", "queue", "status", "attempts", "error_class", "enqueued_at", "duration"]
+    list_display = ["short_id", "actor", "args_short", "queue", "status", "attempts", "error_class", "enqueued_at",
+                    "duration"]
     list_filter = ["status", ActorFilter, QueueFilter, ErrorClassFilter, "enqueued_at"]
     search_fields = ["id", "actor", "args", "kwargs", "error_message", "dedupe_key", "request_id"]
     date_hierarchy = "enqueued_at"
@@ -85,6 +86,11 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, obj):
         return "-" if obj.duration_ms is None else f"{obj.duration_ms:.0f} ms"
+
+    @admin.display(description="args")
+    def args_short(self, obj):
+        text = ", ".join(map(repr, obj.args)) + (f", **{obj.kwargs!r}" if obj.kwargs else "")
+        return text[:80] + ("…" if len(text) > 80 else "")
 
     @admin.display(description="args")
     def args_pre(self, obj):
@@ -160,7 +166,7 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(JobAdmin):
-    list_display = ["short_id", "actor", "queue", "attempts", "error_class", "error_summary", "finished_at"]
+    list_display = ["short_id", "actor", "args_short", "queue", "attempts", "error_class", "error_summary", "finished_at"]
     list_filter = [ActorFilter, QueueFilter, ErrorClassFilter, "finished_at"]
     date_hierarchy = "finished_at"
 
