@@ -52,11 +52,13 @@ def worker(broker):
 
 
 @pytest.fixture
-def run_jobs(broker, worker):
-    """Wait until every queue is drained and the worker is idle. Actor errors do not raise here:
-    tests assert on what the failure left behind (its record, its retries)."""
+def run_jobs(request, broker):
+    """Wait until every queue is drained and the worker is idle (the worker starts at the first call
+    if the test did not ask for it earlier). Actor errors do not raise here: tests assert on what the
+    failure left behind (its record, its retries)."""
 
     def run(timeout_ms: int = 10_000):
+        worker = request.getfixturevalue("worker")
         # Retries pass through delay queues (<queue>.DQ) and back: join until every queue stays empty.
         for _ in range(20):
             for queue in list(broker.queues):
