@@ -32,13 +32,24 @@ def _isolated_cache():
     yield
 
 
+def _reset(broker):
+    """Empty every queue and forget messages a stopped worker had fetched but not finished (they would
+    keep the next test's join waiting forever)."""
+    broker.flush_all()
+    for queue in broker.queues.values():
+        with queue.all_tasks_done:
+            queue.queue.clear()
+            queue.unfinished_tasks = 0
+            queue.all_tasks_done.notify_all()
+
+
 @pytest.fixture
 def broker():
     discover_actors()
     broker = dramatiq.get_broker()
-    broker.flush_all()
+    _reset(broker)
     yield broker
-    broker.flush_all()
+    _reset(broker)
 
 
 @pytest.fixture
@@ -62,7 +73,11 @@ def run_jobs(request, broker):
         # Retries pass through delay queues (<queue>.DQ) and back: join until every queue stays empty.
         for _ in range(20):
             for queue in list(broker.queues):
-                broker.join(queue, timeout=timeout_ms, fail_fast=False)
+                try:
+                    broker.join(queue, timeout=timeout_ms, fail_fast=False)
+                except dramatiq.errors.QueueJoinTimeout:
+                    state = {name: (q.qsize(), q.unfinished_tasks) for name, q in broker.queues.items()}
+                    raise AssertionError(f"queue {queue} did not drain: {state}") from None
             worker.join()
             if all(q.unfinished_tasks == 0 and q.qsize() == 0 for q in broker.queues.values()):
                 return
