@@ -6,3 +6,8 @@ class JobsConfig(AppConfig):
 
     name = "apps.jobs"
     label = "jobs"
+
+    def ready(self):
+        from apps.jobs import metrics
+
+        metrics.register()

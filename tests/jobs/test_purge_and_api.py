@@ -63,3 +63,15 @@ def test_requeue_dead_command_filters(broker, run_jobs, capsys):
     call_command("requeue_dead", "--error", "PermanentError")
     assert "Requeued 1 job(s)." in capsys.readouterr().out
     assert Job.objects.get(requeued_from__isnull=False).actor == "permanent"
+
+
+def test_prometheus_gauges(client, broker, run_jobs):
+    enqueue("count_me", "m")
+    enqueue("always_fails", "m")
+    body = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert 'newstunneler_jobs{queue="tests",status="queued"} 2.0' in body
+    run_jobs()
+    body = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert 'newstunneler_jobs{queue="tests",status="succeeded"} 1.0' in body
+    assert "newstunneler_dead_letters 1.0" in body
+    assert 'newstunneler_job_outcomes_total{actor="always_fails",outcome="dead"}' in body
