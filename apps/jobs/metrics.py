@@ -5,6 +5,12 @@ from prometheus_client.registry import REGISTRY, Collector
 
 
 class JobLedgerCollector(Collector):
+    def describe(self):
+        # Registration asks for the names only: no query while Django is still starting.
+        yield GaugeMetricFamily("newstunneler_jobs", "Jobs in the ledger by queue and status", labels=["queue", "status"])
+        yield GaugeMetricFamily("newstunneler_dead_letters", "Dead jobs in the ledger")
+        yield GaugeMetricFamily("newstunneler_oldest_queued_job_age_seconds", "Age of the oldest queued job")
+
     def collect(self):
         from apps.jobs.selectors import job_stats
 
