@@ -177,7 +177,7 @@ DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.TimeLimit",
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Pipelines",
-    "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "apps.jobs.middleware.DbConnections",
     # The ledger replaces Dramatiq's Retries: it records every state and owns the retry policy.
     "apps.jobs.middleware.JobLedger",
     "apps.jobs.middleware.WorkerHeartbeat",

@@ -8,6 +8,7 @@ import os
 import random
 import socket
 import threading
+import time
 import traceback
 from datetime import timedelta
 
@@ -15,14 +16,14 @@ import dramatiq
 import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Q
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 from dramatiq.middleware import SkipMessage
 from prometheus_client import Counter
 
 from apps.jobs.errors import PermanentError
 from apps.jobs.heartbeat import Beater
+from apps.jobs.ledger_writer import Finished, reader, writer
 
 logger = structlog.get_logger(__name__)
 
@@ -60,15 +61,15 @@ class JobLedger(dramatiq.Middleware):
     actor_options = {"max_retries", "min_backoff", "max_backoff", "throws"}
 
     def before_process_message(self, broker, message):
-        from apps.jobs.models import Job, JobStatus
+        """Claim the job with one read (no write): only a queued or retrying job runs here. Its
+        "running" state is written later by the heartbeat if it runs long, and its end by the
+        group-committing writer."""
+        from apps.jobs.models import JobStatus
 
         attempts = message.options.get("retries", 0) + 1
         now = timezone.now()
-        claimed = Job.objects.filter(
-            Q(status__in=[JobStatus.QUEUED, JobStatus.RETRYING]) | Q(status=JobStatus.RUNNING, worker=""),
-            pk=message.message_id,
-        ).update(status=JobStatus.RUNNING, started_at=now, attempts=attempts, worker=worker_name(), next_retry_at=None)
-        if not claimed and not self._claim_other(message, attempts, now):
+        status = reader.status(message.message_id)
+        if status not in (JobStatus.QUEUED, JobStatus.RETRYING) and not self._claim_other(message, attempts, now):
             message.options["nt_duplicate"] = True
             raise SkipMessage(f"job {message.message_id} is not runnable here")
         with _running_lock:
@@ -104,7 +105,11 @@ class JobLedger(dramatiq.Middleware):
             started = _running.pop(message.message_id, None)
         now = timezone.now()
         if exception is None:
-            self._finish(message, now, started, status=JobStatus.SUCCEEDED)
+            writer.finish(Finished(
+                job_id=message.message_id, started_at=started or now, finished_at=now,
+                duration_ms=(now - started).total_seconds() * 1000 if started else None,
+                attempts=message.options.get("retries", 0) + 1, worker=worker_name(),
+            ))
             OUTCOMES.labels(message.actor_name, "succeeded").inc()
             return
         actor = broker.get_actor(message.actor_name)
@@ -124,7 +129,8 @@ class JobLedger(dramatiq.Middleware):
                            actor.options.get("max_backoff", settings.JOBS_MAX_BACKOFF_MS))
         message.options["retries"] = retries + 1
         Job.objects.filter(pk=message.message_id).update(
-            status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), **errors)
+            status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), started_at=started,
+            attempts=retries + 1, worker=worker_name(), **errors)
         broker.enqueue(message, delay=delay)
         OUTCOMES.labels(message.actor_name, "retried").inc()
 
@@ -132,7 +138,9 @@ class JobLedger(dramatiq.Middleware):
         from apps.jobs.models import Job
 
         duration = (now - started).total_seconds() * 1000 if started else None
-        Job.objects.filter(pk=message.message_id).update(status=status, finished_at=now, duration_ms=duration, **fields)
+        Job.objects.filter(pk=message.message_id).update(
+            status=status, started_at=started, finished_at=now, duration_ms=duration, worker=worker_name(),
+            attempts=message.options.get("retries", 0) + 1, **fields)
 
     def after_skip_message(self, broker, message):
         from apps.jobs.models import Job, JobStatus
@@ -145,9 +153,53 @@ class JobLedger(dramatiq.Middleware):
         OUTCOMES.labels(message.actor_name, "skipped").inc()
 
 
+class DbConnections(dramatiq.Middleware):
+    """Keeps worker threads' database connections healthy without a check per message (django_dramatiq's
+    DbConnectionsMiddleware pings the database before and after every message): connections are
+    checked at most every CHECK_EVERY seconds per thread, after any failed message, and closed when a
+    thread stops."""
+
+    CHECK_EVERY = 30.0
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def before_process_message(self, broker, message):
+        now = time.monotonic()
+        if now - getattr(self._local, "checked", 0.0) > self.CHECK_EVERY:
+            close_old_connections()
+            self._local.checked = now
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is not None:
+            close_old_connections()
+
+    def _close(self, *args, **kwargs):
+        connections.close_all()
+
+    before_consumer_thread_shutdown = _close
+    before_worker_thread_shutdown = _close
+    before_worker_shutdown = _close
+
+
 def running_jobs() -> list[str]:
     with _running_lock:
         return sorted(_running)
+
+
+def mark_long_running(older_than: float = 1.0) -> int:
+    """Write "running" for the jobs this process has been running for more than `older_than` seconds
+    (short jobs go straight from queued to their end, in one batched write)."""
+    from apps.jobs.models import Job, JobStatus
+
+    now = timezone.now()
+    with _running_lock:
+        long_running = {job_id: started for job_id, started in _running.items()
+                        if (now - started).total_seconds() > older_than}
+    for job_id, started in long_running.items():
+        Job.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RETRYING]).update(
+            status=JobStatus.RUNNING, started_at=started, worker=worker_name())
+    return len(long_running)
 
 
 class WorkerHeartbeat(dramatiq.Middleware):
@@ -176,6 +228,7 @@ def record_heartbeat(queues: list[str]) -> None:
         HeartbeatRow.objects.update_or_create(
             host=host, pid=int(pid), defaults={"queues": queues, "current_jobs": running_jobs(), "last_seen": timezone.now()}
         )
+        mark_long_running()
     finally:
         connection.close()  # the beat thread's own connection
 

@@ -69,7 +69,7 @@ def test_dedupe_key_is_free_again_once_the_job_finished(broker, worker, run_jobs
     assert actors.calls("count_me:a") == 2
 
 
-def test_discarded_job_is_skipped_when_its_message_arrives(broker, worker, run_jobs):
+def test_discarded_job_is_skipped_when_its_message_arrives(broker, run_jobs):
     from apps.jobs.services import job_discard
 
     job_id = enqueue("count_me", "d")

@@ -1,0 +1,129 @@
+"""Job throughput: no-op jobs through raw Dramatiq vs through the job ledger, same Redis, same
+database, same worker settings (2 processes x 8 threads), one run.
+
+    .venv/bin/python bench/jobs.py [--jobs 5000] [--processes 2] [--threads 8]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/jobs.py
+
+It uses a throwaway database (a temporary SQLite file, or a new PostgreSQL database next to the
+one DATABASE_URL names) and its own Redis key namespace; both are removed at the end. Each figure is
+enqueue-all-then-drain: the clock runs from the workers' start (after they are up) until the queue
+is empty and every message is acked.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def throwaway_database(tmp: str) -> tuple[dict, callable]:
+    env = {"NT_VAR_DIR": tmp}
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return env, lambda: None
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"nt_bench_{uuid.uuid4().hex[:8]}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    return env, drop
+
+
+def run_mode(mode: str, jobs: int, processes: int, threads: int, env: dict) -> tuple[float, float]:
+    env = {**env, "NT_BENCH_MODE": mode, "NT_BENCH_NAMESPACE": f"ntbench-{uuid.uuid4().hex[:6]}", "NT_LOG_LEVEL": "warning",
+           "NT_WORKER_METRICS": "0"}
+    os.environ.update(env)
+    producer = subprocess.run(
+        [sys.executable, "-c", PRODUCER, mode, str(jobs)], env={**os.environ, **env}, cwd=ROOT,
+        capture_output=True, text=True, check=True,
+    )
+    enqueue_rate = float(producer.stdout.split()[-1])
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "bench.jobs_app", "--processes", str(processes), "--threads", str(threads),
+         "--queues", "bench", "--skip-logging"], env={**os.environ, **env}, cwd=ROOT,
+    )
+    try:
+        drained = subprocess.run([sys.executable, "-c", WATCHER, str(jobs)], env={**os.environ, **env}, cwd=ROOT,
+                                 capture_output=True, text=True, check=True, timeout=600)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    return enqueue_rate, float(drained.stdout.split()[-1])
+
+
+PRODUCER = """
+import sys, time
+sys.argv, mode, jobs = sys.argv[:1], sys.argv[1], int(sys.argv[2])
+import bench.jobs_app as app
+from django.db import transaction
+start = time.perf_counter()
+if mode == "raw":
+    for n in range(jobs):
+        app.noop.send(n)
+else:
+    from apps.jobs.enqueue import enqueue
+    for first in range(0, jobs, 500):
+        with transaction.atomic():
+            for n in range(first, min(jobs, first + 500)):
+                enqueue("noop", n)
+print(jobs / (time.perf_counter() - start))
+"""
+
+WATCHER = """
+import sys, time
+jobs = int(sys.argv[1])
+import bench.jobs_app as app
+client = app.broker.client
+ns = app.broker.namespace
+# wait for a worker to be up, then time the drain
+while not client.zcard(f"{ns}:__heartbeats__"):
+    time.sleep(0.01)
+start = time.perf_counter()
+while client.hlen(f"{ns}:bench.msgs"):
+    time.sleep(0.005)
+print(jobs / (time.perf_counter() - start))
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description="raw Dramatiq vs the job ledger")
+    parser.add_argument("--jobs", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="nt-bench-jobs-")
+    env, drop = throwaway_database(tmp)
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env={**os.environ, **env}, cwd=ROOT, check=True)
+        raw_enqueue, raw = run_mode("raw", args.jobs, args.processes, args.threads, env)
+        ledger_enqueue, ledger = run_mode("ledger", args.jobs, args.processes, args.threads, env)
+    finally:
+        if not os.environ.get("REDIS_URL"):
+            subprocess.run([sys.executable, "-c", f"from newstunneler import embedded_redis as e; e.stop({tmp!r})"],
+                           cwd=ROOT, check=False)
+        drop()
+    database = "postgresql" if "DATABASE_URL" in env else "sqlite"
+    redis = "external" if os.environ.get("REDIS_URL") else "embedded"
+    print(f"{args.jobs} no-op jobs, {args.processes} processes x {args.threads} threads, {database}, {redis} Redis")
+    print(f"raw Dramatiq:   enqueue {raw_enqueue:8.0f}/s   processed {raw:8.0f} jobs/s")
+    print(f"with ledger:    enqueue {ledger_enqueue:8.0f}/s   processed {ledger:8.0f} jobs/s")
+    print(f"ratio ledger / raw (processing): {ledger / raw:.2f}  (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
