@@ -184,7 +184,10 @@ DRAMATIQ_MIDDLEWARE = [
 ]
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
-    "OPTIONS": {"url": REDIS_LOCATION},
+    # heartbeat_timeout: after this long without a heartbeat a worker is dead and its unacked
+    # messages go back to their queue.
+    "OPTIONS": {"url": REDIS_LOCATION,
+                "heartbeat_timeout": env_int("NT_BROKER_HEARTBEAT_TIMEOUT", 60_000, minimum=1000)},
     "MIDDLEWARE": (
         ["dramatiq.middleware.prometheus.Prometheus"] if env_bool("NT_WORKER_METRICS", True) else []
     )
