@@ -28,41 +28,73 @@ class Finished:
     error: BaseException | None = None
 
 
-class LedgerWriter:
+class _Batcher:
+    """One daemon thread per process handling whatever is pending in one go."""
+
+    name = "ledger-batcher"
+
     def __init__(self):
-        self._pending: list[Finished] = []
+        self._pending: list = []
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def _submit(self, item) -> None:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+            self._pending.append(item)
+            self._cond.notify()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread (closing its database connection) once nothing is pending."""
+        with self._cond:
+            thread, self._stopping = self._thread, True
+            self._cond.notify()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while not self._pending and not self._stopping:
+                        self._cond.wait()
+                    if not self._pending:
+                        return
+                    batch, self._pending = self._pending, []
+                self._handle(batch)
+        finally:
+            connection.close()
+
+    def _handle(self, batch) -> None:
+        raise NotImplementedError
+
+
+class LedgerWriter(_Batcher):
+    name = "ledger-writer"
 
     def finish(self, row: Finished, timeout: float = 30.0) -> None:
         """Queue the row and wait until it is committed (raises what the write raised)."""
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
-                self._thread.start()
-            self._pending.append(row)
-            self._cond.notify()
+        self._submit(row)
         if not row.done.wait(timeout):
             raise TimeoutError(f"ledger write of job {row.job_id} took longer than {timeout}s")
         if row.error is not None:
             raise row.error
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending:
-                    self._cond.wait()
-                batch, self._pending = self._pending, []
-            error = None
-            try:
-                self._write(batch)
-            except Exception as exc:  # handed to every waiting thread; the connection is renewed
-                logger.exception("ledger_write_failed", jobs=len(batch))
-                error = exc
-                connection.close()
-            for row in batch:
-                row.error = error
-                row.done.set()
+    def _handle(self, batch: list[Finished]) -> None:
+        error = None
+        try:
+            self._write(batch)
+        except Exception as exc:  # handed to every waiting thread; the connection is renewed
+            logger.exception("ledger_write_failed", jobs=len(batch))
+            error = exc
+            connection.close()
+        for row in batch:
+            row.error = error
+            row.done.set()
 
     @staticmethod
     def _write(batch: list[Finished]) -> None:
@@ -96,44 +128,31 @@ class StatusQuery:
     error: BaseException | None = None
 
 
-class StatusReader:
-    def __init__(self):
-        self._pending: list[StatusQuery] = []
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+class StatusReader(_Batcher):
+    name = "ledger-reader"
 
     def status(self, job_id: str, timeout: float = 30.0) -> str | None:
         query = StatusQuery(job_id)
-        with self._cond:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="ledger-reader", daemon=True)
-                self._thread.start()
-            self._pending.append(query)
-            self._cond.notify()
+        self._submit(query)
         if not query.done.wait(timeout):
             raise TimeoutError(f"ledger read of job {job_id} took longer than {timeout}s")
         if query.error is not None:
             raise query.error
         return query.status
 
-    def _run(self) -> None:
+    def _handle(self, batch: list[StatusQuery]) -> None:
         from apps.jobs.models import Job
 
-        while True:
-            with self._cond:
-                while not self._pending:
-                    self._cond.wait()
-                batch, self._pending = self._pending, []
-            error, found = None, {}
-            try:
-                found = dict(Job.objects.filter(pk__in={q.job_id for q in batch}).values_list("id", "status"))
-            except Exception as exc:
-                logger.exception("ledger_read_failed", jobs=len(batch))
-                error = exc
-                connection.close()
-            for query in batch:
-                query.status, query.error = found.get(query.job_id), error
-                query.done.set()
+        error, found = None, {}
+        try:
+            found = dict(Job.objects.filter(pk__in={q.job_id for q in batch}).values_list("id", "status"))
+        except Exception as exc:
+            logger.exception("ledger_read_failed", jobs=len(batch))
+            error = exc
+            connection.close()
+        for query in batch:
+            query.status, query.error = found.get(query.job_id), error
+            query.done.set()
 
 
 reader = StatusReader()

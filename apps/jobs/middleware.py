@@ -60,6 +60,10 @@ class JobLedger(dramatiq.Middleware):
 
     actor_options = {"max_retries", "min_backoff", "max_backoff", "throws"}
 
+    def after_worker_shutdown(self, broker, worker):
+        reader.stop()
+        writer.stop()
+
     def before_process_message(self, broker, message):
         """Claim the job with one read (no write): only a queued or retrying job runs here. Its
         "running" state is written later by the heartbeat if it runs long, and its end by the
