@@ -120,9 +120,10 @@ class JobLedger(dramatiq.Middleware):
         retries = message.options.get("retries", 0)
         max_retries = actor.options.get("max_retries", settings.JOBS_DEFAULT_MAX_RETRIES)
         throws = actor.options.get("throws") or ()
+        throws = tuple(throws) if isinstance(throws, (list, tuple)) else (throws,)
         error_class, error_message, text = _short(exception)
         errors = {"error_class": error_class, "error_message": error_message, "traceback": text}
-        if isinstance(exception, NEVER_RETRY + tuple(throws if isinstance(throws, tuple) else (throws,))) or retries >= max_retries:
+        if isinstance(exception, NEVER_RETRY + throws) or retries >= max_retries:
             self._finish(message, now, started, status=JobStatus.DEAD, **errors)
             message.fail()
             OUTCOMES.labels(message.actor_name, "dead").inc()
