@@ -229,12 +229,28 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"flags": None},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "News Tunneler API",
     "DESCRIPTION": "Financial news turned into per-ticker trading signals.",
     "VERSION": "1.0.0",
 }
+
+# --- Feature flags: NT_FLAG_<NAME>=on|off overrides the database for that flag in this process.
+def _flag_overrides() -> dict[str, bool]:
+    overrides = {}
+    for variable in sorted(os.environ):
+        if variable.startswith("NT_FLAG_"):
+            overrides[variable.removeprefix("NT_FLAG_").lower()] = env_bool(variable)
+    return overrides
+
+
+FLAG_OVERRIDES = _flag_overrides()
+FLAGS_STRICT = env_bool("NT_FLAGS_STRICT", DEBUG)  # unknown flag names raise (tests, NT_DEBUG) or log
+FLAGS_API_RATE = env_str("NT_FLAGS_API_RATE", "60/min")
+HOT_CACHE_SECONDS = env_int("NT_HOT_CACHE_SECONDS", 30, minimum=1)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["flags"] = FLAGS_API_RATE
 
 # --- Waffle: flags live in the database; unknown names are not created behind our back.
 WAFFLE_CREATE_MISSING_FLAGS = False

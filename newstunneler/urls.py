@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("apps.articles.urls")),
     path("api/v1/", include("apps.signals.urls")),
     path("api/v1/", include("apps.jobs.urls")),
+    path("api/v1/", include("apps.flags.urls")),
 ]
 
 admin.site.site_header = "News Tunneler"

@@ -25,3 +25,4 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A real file, as in embedded mode: Django's default in-memory test database uses a shared
     # cache whose table locks fail concurrent writers at once instead of waiting (busy timeout).
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_newstunneler.sqlite3")}  # noqa: F405
+FLAGS_STRICT = True  # an unknown flag name is a bug: fail the test

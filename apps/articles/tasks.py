@@ -15,7 +15,7 @@ from apps.jobs.enqueue import enqueue
 logger = structlog.get_logger(__name__)
 
 
-@dramatiq.actor(queue_name="feeds", max_retries=0)
+@dramatiq.actor(queue_name="feeds", max_retries=0, flag="rss_polling")
 def poll_due_sources() -> None:
     """Fan out: one poll_source job per enabled source that is due."""
     ids = list(Source.objects.due().values_list("id", flat=True))
@@ -24,7 +24,7 @@ def poll_due_sources() -> None:
     logger.info("poll_due_sources", due=len(ids))
 
 
-@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000)
+@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
 def poll_source(source_id: int) -> None:
     source = Source.objects.filter(pk=source_id, enabled=True).first()
     if source is None:
@@ -33,7 +33,7 @@ def poll_source(source_id: int) -> None:
     services.source_poll(source=source)
 
 
-@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000)
+@dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
 def refresh_source_metadata(source_id: int) -> None:
     services.source_refresh_metadata(source=Source.objects.get(pk=source_id))
 

@@ -6,3 +6,8 @@ class FlagsConfig(AppConfig):
 
     name = "apps.flags"
     label = "flags"
+
+    def ready(self):
+        from apps.flags import audit
+
+        audit.connect()

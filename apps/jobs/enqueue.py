@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
+from apps import flags
 from apps.jobs.models import Job
 from newstunneler.middleware import current_request_id
 
@@ -61,5 +62,10 @@ def enqueue(actor_name: str, *args, dedupe_key: str | None = None, delay: timede
             if existing:
                 return existing
             raise
+    if not flags.is_enabled("async_jobs"):
+        from apps.jobs.inline import run_inline
+
+        transaction.on_commit(lambda: run_inline(job.id, actor, args, kwargs))
+        return job.id
     send_on_commit(message, delay)
     return job.id

@@ -56,9 +56,10 @@ class JobLedger(dramatiq.Middleware):
     retry policy (it replaces Dramatiq's Retries middleware, whose default keeps a job alive ~a month).
 
     Actor options: max_retries (default 3), min_backoff / max_backoff in ms (15 s .. 10 min), throws
-    (exception classes that never retry; PermanentError and ValidationError never do)."""
+    (exception classes that never retry; PermanentError and ValidationError never do), flag (a
+    feature flag: while it is off the job ends as skipped)."""
 
-    actor_options = {"max_retries", "min_backoff", "max_backoff", "throws"}
+    actor_options = {"max_retries", "min_backoff", "max_backoff", "throws", "flag"}
 
     def after_worker_shutdown(self, broker, worker):
         reader.stop()
@@ -68,8 +69,13 @@ class JobLedger(dramatiq.Middleware):
         """Claim the job with one read (no write): only a queued or retrying job runs here. Its
         "running" state is written later by the heartbeat if it runs long, and its end by the
         group-committing writer."""
+        from apps.flags import is_enabled
         from apps.jobs.models import JobStatus
 
+        gate = broker.get_actor(message.actor_name).options.get("flag")
+        if gate and not is_enabled(gate):
+            self._record_if_missing(message)  # after_skip_message then marks it skipped
+            raise SkipMessage(f"flag {gate} is off")
         attempts = message.options.get("retries", 0) + 1
         now = timezone.now()
         status = reader.status(message.message_id)
@@ -79,6 +85,17 @@ class JobLedger(dramatiq.Middleware):
         with _running_lock:
             _running[message.message_id] = now
 
+    @staticmethod
+    def _record_if_missing(message, **fields) -> bool:
+        """Give a message sent around the ledger its row. Returns True if it had none."""
+        from apps.jobs.models import Job
+
+        now = timezone.now()
+        _, created = Job.objects.get_or_create(id=message.message_id, defaults={
+            "actor": message.actor_name, "queue": message.queue_name.removesuffix(".DQ"), "args": list(message.args),
+            "kwargs": message.kwargs, "enqueued_at": now, **fields})
+        return created
+
     def _claim_other(self, message, attempts, now) -> bool:
         """No queued row: a message sent around the ledger (record it), or a redelivery of a job whose
         worker died (take it over). A job that finished, was discarded, or runs on a live worker: no."""
@@ -87,12 +104,8 @@ class JobLedger(dramatiq.Middleware):
 
         job = Job.objects.filter(pk=message.message_id).first()
         if job is None:
-            Job.objects.create(
-                id=message.message_id, actor=message.actor_name, queue=message.queue_name.removesuffix(".DQ"),
-                args=list(message.args), kwargs=message.kwargs, status=JobStatus.RUNNING, attempts=attempts,
-                started_at=now, enqueued_at=now, worker=worker_name(),
-            )
-            return True
+            return self._record_if_missing(message, status=JobStatus.RUNNING, attempts=attempts, started_at=now,
+                                           worker=worker_name())
         if job.status != JobStatus.RUNNING:
             return False
         host, _, pid = job.worker.rpartition(":")

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps import flags
+
 from apps.signals.models import Label, Signal
 
 
@@ -12,6 +14,20 @@ class SignalSerializer(serializers.ModelSerializer):
         model = Signal
         fields = ["id", "symbol", "t", "score", "label", "stance", "reasons", "features", "article_id",
                   "article_title", "article_url", "created_at"]
+
+    def to_representation(self, signal):
+        data = super().to_representation(signal)
+        request = self.context.get("request")
+        if request is not None and flags.is_enabled("signal_explanations", request=request):
+            data["explanation"] = explain(signal)
+        return data
+
+
+def explain(signal: Signal) -> str:
+    """A plain-English account of the score (preview behind the signal_explanations flag)."""
+    top = [f"{r['factor'].removeprefix('topic:').replace('_', ' ')} ({r['contribution']:+.0f})" for r in signal.reasons[:3]]
+    lean = "bullish" if signal.score > 55 else "bearish" if signal.score < 45 else "neutral"
+    return f"{signal.symbol} scores {signal.score:.0f}/100 ({signal.label}, {lean}), mostly from " + ", ".join(top or ["no strong factor"]) + "."
 
 
 class SignalFilterSerializer(serializers.Serializer):

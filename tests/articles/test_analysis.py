@@ -9,6 +9,8 @@ from apps.articles import analysis
 from apps.articles.analysis import llm
 from tests.articles.fake_openai import VALID_PLAN, configure, respond
 
+pytestmark = pytest.mark.django_db  # the llm_analysis flag is read from the database
+
 
 def test_offline_analysis_is_deterministic_and_valid():
     first = analysis.analyze("Apple (NASDAQ: AAPL) beats estimates and raises guidance", "EPS rose 20% to $1.40.")

@@ -1,11 +1,15 @@
 """Analysis of an article's text: the LLM when configured and allowed, else the offline analyser."""
 
+from apps import flags
 from apps.articles.analysis import llm, offline
 from apps.articles.analysis.schema import AnalysisResult, PlanInvalid
 
 
 def analyze(title: str, summary: str = "", provider: str | None = None) -> AnalysisResult:
-    """provider: "llm", "offline", or None for the LLM when one is configured."""
+    """provider: "llm", "offline", or None for the LLM when one is configured. With the llm_analysis
+    flag off every analysis is offline."""
+    if not flags.is_enabled("llm_analysis"):
+        provider = "offline"
     if provider is None:
         provider = "llm" if llm.is_configured() else "offline"
     if provider == "llm":

@@ -1,0 +1,63 @@
+"""Every write of the flags app."""
+
+import waffle
+from django.db import transaction
+
+from apps.flags import checks
+from apps.flags.audit import changed_by
+from apps.flags.models import FlagChange
+from apps.flags.registry import FLAG, FLAGS, FlagSpec
+
+
+class FlagNotFound(LookupError):
+    pass
+
+
+def spec_for(name: str) -> FlagSpec:
+    try:
+        return FLAGS[name]
+    except KeyError:
+        raise FlagNotFound(name) from None
+
+
+def _model(spec: FlagSpec):
+    return waffle.get_waffle_flag_model() if spec.kind == FLAG else waffle.get_waffle_switch_model()
+
+
+def flag_ensure(spec: FlagSpec):
+    """The waffle row for a registered flag, created with its default if missing."""
+    field = "everyone" if spec.kind == FLAG else "active"
+    row, _ = _model(spec).objects.get_or_create(name=spec.name, defaults={field: spec.default, "note": spec.description})
+    return row
+
+
+@transaction.atomic
+def flag_set(*, name: str, enabled: bool, user=None, source: str = "code"):
+    """Switch on/off, or for a Flag set `everyone` (True/False; targeting stays as configured)."""
+    spec = spec_for(name)
+    with changed_by(user, source):
+        row = flag_ensure(spec)
+        if spec.kind == FLAG:
+            row.everyone = enabled
+        else:
+            row.active = enabled
+        row.save()
+    checks.clear_local_cache()
+    return row
+
+
+def flag_toggle(*, name: str, user=None, source: str = "code"):
+    return flag_set(name=name, enabled=not checks.is_enabled(name), user=user, source=source)
+
+
+@transaction.atomic
+def flag_rollback(*, change: FlagChange, user=None):
+    """Put the flag back in the state it had before `change` (itself an audited change)."""
+    spec = spec_for(change.name)
+    with changed_by(user, "rollback"):
+        row = flag_ensure(spec)
+        for field, value in (change.old or {}).items():
+            setattr(row, field, value)
+        row.save()
+    checks.clear_local_cache()
+    return row

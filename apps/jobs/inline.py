@@ -1,0 +1,34 @@
+"""Running a job in the caller instead of on a worker: what `enqueue` does while the async_jobs
+flag is off (for debugging). The ledger row goes through the same states, without retries."""
+
+import structlog
+from django.utils import timezone
+
+from apps.jobs.middleware import _short, worker_name
+
+logger = structlog.get_logger(__name__)
+
+
+def run_inline(job_id: str, actor, args: tuple, kwargs: dict) -> None:
+    from apps.flags import is_enabled
+    from apps.jobs.models import Job, JobStatus
+
+    gate = actor.options.get("flag")
+    if gate and not is_enabled(gate):
+        Job.objects.filter(pk=job_id).update(status=JobStatus.SKIPPED, finished_at=timezone.now())
+        return
+    started = timezone.now()
+    Job.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, started_at=started, attempts=1, worker=worker_name())
+    try:
+        actor.fn(*args, **kwargs)
+    except Exception as exc:  # recorded as a dead letter; the caller carries on
+        error_class, error_message, text = _short(exc)
+        finished = timezone.now()
+        Job.objects.filter(pk=job_id).update(
+            status=JobStatus.DEAD, finished_at=finished, duration_ms=(finished - started).total_seconds() * 1000,
+            error_class=error_class, error_message=error_message, traceback=text)
+        logger.warning("inline_job_dead", job_id=job_id, actor=actor.actor_name, error=f"{error_class}: {error_message[:300]}")
+        return
+    finished = timezone.now()
+    Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=finished,
+                                         duration_ms=(finished - started).total_seconds() * 1000)

@@ -1,0 +1,121 @@
+"""Flags: the registry in the database, is_enabled with overrides, audit of every change, rollback."""
+
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+from waffle.models import Flag, Switch
+
+from apps import flags
+from apps.flags import checks, services
+from apps.flags.checks import UnknownFlag
+from apps.flags.models import FlagChange
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    checks.clear_local_cache()
+    yield
+    checks.clear_local_cache()
+
+
+def test_migration_created_every_registered_flag():
+    assert set(Switch.objects.values_list("name", "active")) >= {
+        ("rss_polling", True), ("llm_analysis", True), ("async_jobs", True), ("redis_caching", True)}
+    assert Flag.objects.get(name="signal_explanations").everyone is False
+
+
+def test_unknown_names_raise_in_tests():
+    with pytest.raises(UnknownFlag, match="no flag named 'rss_poling'"):
+        flags.is_enabled("rss_poling")
+
+
+def test_unknown_names_log_and_answer_off_in_production(settings):
+    settings.FLAGS_STRICT = False
+    assert flags.is_enabled("no_such_flag") is False
+
+
+def test_environment_override_wins(settings):
+    services.flag_set(name="rss_polling", enabled=True)
+    settings.FLAG_OVERRIDES = {"rss_polling": False}
+    assert flags.is_enabled("rss_polling") is False
+
+
+def test_override_variables_are_parsed_strictly(tmp_path):
+    from tests.processes import embedded_env, manage
+
+    result = manage("check", env=embedded_env(tmp_path, NT_FLAG_RSS_POLLING="maybe"), check=False)
+    assert "NT_FLAG_RSS_POLLING='maybe' is not a boolean" in result.stderr
+
+
+def test_per_user_flag_targets_users_groups_and_everyone(rf, viewer, analyst, django_user_model):
+    from django.contrib.auth.models import Group
+
+    flag = Flag.objects.get(name="signal_explanations")
+    flag.groups.add(Group.objects.get_or_create(name="analyst")[0])
+    checks.clear_local_cache()
+    assert flags.is_enabled("signal_explanations", user=analyst) is True
+    assert flags.is_enabled("signal_explanations", user=viewer) is False
+    request = rf.get("/")
+    request.user = viewer
+    assert flags.is_enabled("signal_explanations", request=request) is False
+    flag.users.add(viewer)
+    checks.clear_local_cache()
+    assert flags.is_enabled("signal_explanations", user=viewer) is True
+
+
+def test_code_changes_are_audited_and_roll_back(admin_user):
+    services.flag_set(name="redis_caching", enabled=False, user=admin_user, source="api")
+    change = FlagChange.objects.filter(name="redis_caching").first()
+    assert (change.old, change.new, change.source, change.user) == ({"active": True}, {"active": False}, "api", admin_user)
+    services.flag_rollback(change=change, user=admin_user)
+    assert flags.is_enabled("redis_caching") is True
+    rollback = FlagChange.objects.filter(name="redis_caching").first()
+    assert (rollback.source, rollback.old, rollback.new) == ("rollback", {"active": False}, {"active": True})
+
+
+def test_waffle_command_changes_are_audited(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["manage.py", "waffle_switch", "llm_analysis", "off"])
+    call_command("waffle_switch", "llm_analysis", "off")
+    change = FlagChange.objects.filter(name="llm_analysis").first()
+    assert (change.source, change.new) == ("command", {"active": False})
+
+
+def test_admin_edits_and_actions_are_audited_and_rollback_from_the_admin(admin_client):
+    switch = Switch.objects.get(name="async_jobs")
+    saved = admin_client.post(f"/admin/waffle/switch/{switch.pk}/change/", {
+        "name": "async_jobs", "note": "", "created_0": "2026-11-01", "created_1": "10:00:00",
+        "modified_0": "2026-11-01", "modified_1": "10:00:00"})  # "active" unticked
+    assert saved.status_code == 302
+    admin_client.post("/admin/waffle/switch/", {"action": "enable_switches", "_selected_action": [switch.pk]})
+    changes = list(FlagChange.objects.filter(name="async_jobs", source="admin").order_by("at", "id"))
+    assert [(c.old, c.new) for c in changes] == [({"active": True}, {"active": False}), ({"active": False}, {"active": True})]
+    assert all(c.user.username == "alice-admin" for c in changes)
+    response = admin_client.post("/admin/flags/flagchange/", {"action": "roll_back", "_selected_action": [changes[-1].pk]},
+                                 follow=True)
+    assert "sync_jobs restored to {&#x27;active&#x27;: False}" in response.content.decode()
+    assert Switch.objects.get(name="async_jobs").active is False
+    page = admin_client.get("/admin/waffle/switch/").content.decode()
+    assert "registered" in page
+
+
+def test_admin_shows_overrides(admin_client, settings):
+    settings.FLAG_OVERRIDES = {"rss_polling": False}
+    assert "NT_FLAG_RSS_POLLING=off (wins)" in admin_client.get("/admin/waffle/switch/").content.decode()
+
+
+def test_sync_flags_creates_missing_and_reports_drift(capsys):
+    Switch.objects.filter(name="redis_caching").delete()
+    Switch.objects.create(name="old_experiment", active=True)
+    with pytest.raises(CommandError, match="drifted"):
+        call_command("sync_flags", "--check")
+    out = capsys.readouterr().out
+    assert "missing: switch redis_caching" in out and "unknown (not in the registry): switch old_experiment" in out
+    assert not Switch.objects.filter(name="redis_caching").exists()
+    call_command("sync_flags")
+    assert Switch.objects.get(name="redis_caching").active is True
+    assert "created: switch redis_caching (on)" in capsys.readouterr().out
+    Switch.objects.filter(name="old_experiment").delete()
+    call_command("sync_flags", "--check")
