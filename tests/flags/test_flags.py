@@ -119,3 +119,20 @@ def test_sync_flags_creates_missing_and_reports_drift(capsys):
     assert "created: switch redis_caching (on)" in capsys.readouterr().out
     Switch.objects.filter(name="old_experiment").delete()
     call_command("sync_flags", "--check")
+
+
+def test_per_user_flag_percent_targeting_is_sticky_per_browser(rf, viewer):
+    flag = Flag.objects.get(name="signal_explanations")
+    flag.percent = 50
+    flag.save()
+    checks.clear_local_cache()
+    answers = {}
+    for cookie in ("True", "False"):  # the sticky cookie waffle sets on a browser's first roll
+        request = rf.get("/", HTTP_COOKIE=f"dwf_signal_explanations={cookie}")
+        request.user = viewer
+        answers[cookie] = flags.is_enabled("signal_explanations", request=request)
+    assert answers == {"True": True, "False": False}
+    request = rf.get("/")
+    request.user = viewer
+    rolled = flags.is_enabled("signal_explanations", request=request)
+    assert request.waffles["signal_explanations"][0] is rolled  # waffle will set the cookie from this roll
