@@ -25,20 +25,25 @@ def _model(spec: FlagSpec):
 
 
 def flag_ensure(spec: FlagSpec):
-    """The waffle row for a registered flag, created with its default if missing."""
-    field = "everyone" if spec.kind == FLAG else "active"
-    row, _ = _model(spec).objects.get_or_create(name=spec.name, defaults={field: spec.default, "note": spec.description})
+    """The waffle row for a registered flag, created with its default if missing. A per-user Flag that
+    defaults off gets everyone=None, so that its users, groups and percent decide."""
+    if spec.kind == FLAG:
+        defaults = {"everyone": True if spec.default else None}
+    else:
+        defaults = {"active": spec.default}
+    row, _ = _model(spec).objects.get_or_create(name=spec.name, defaults={**defaults, "note": spec.description})
     return row
 
 
 @transaction.atomic
 def flag_set(*, name: str, enabled: bool, user=None, source: str = "code"):
-    """Switch on/off, or for a Flag set `everyone` (True/False; targeting stays as configured)."""
+    """Switch on/off. For a per-user Flag: on = everyone; off = back to targeting (users, groups,
+    percent decide; everyone=None)."""
     spec = spec_for(name)
     with changed_by(user, source):
         row = flag_ensure(spec)
         if spec.kind == FLAG:
-            row.everyone = enabled
+            row.everyone = True if enabled else None
         else:
             row.active = enabled
         row.save()

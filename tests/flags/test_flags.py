@@ -24,7 +24,7 @@ def _fresh_memo():
 def test_migration_created_every_registered_flag():
     assert set(Switch.objects.values_list("name", "active")) >= {
         ("rss_polling", True), ("llm_analysis", True), ("async_jobs", True), ("redis_caching", True)}
-    assert Flag.objects.get(name="signal_explanations").everyone is False
+    assert Flag.objects.get(name="signal_explanations").everyone is None  # targeting decides
 
 
 def test_unknown_names_raise_in_tests():

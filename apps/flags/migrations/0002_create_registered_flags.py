@@ -10,8 +10,10 @@ def create(apps, schema_editor):
     FlagChange = apps.get_model("flags", "FlagChange")
     for spec in FLAGS.values():
         if spec.kind == FLAG:
-            _, created = Flag.objects.get_or_create(name=spec.name, defaults={"everyone": spec.default, "note": spec.description})
-            new = {"everyone": spec.default}
+            # everyone=None: users, groups and percent decide (off for all until someone is targeted)
+            everyone = True if spec.default else None
+            _, created = Flag.objects.get_or_create(name=spec.name, defaults={"everyone": everyone, "note": spec.description})
+            new = {"everyone": everyone}
         else:
             _, created = Switch.objects.get_or_create(name=spec.name, defaults={"active": spec.default, "note": spec.description})
             new = {"active": spec.default}
