@@ -28,7 +28,20 @@ from apps.jobs.ledger_writer import Finished, reader, writer
 logger = structlog.get_logger(__name__)
 
 NEVER_RETRY = (PermanentError, ValidationError)
-OUTCOMES = Counter("newstunneler_job_outcomes_total", "Jobs finished, by actor and outcome", ["actor", "outcome"])
+_outcomes: Counter | None = None
+_outcomes_lock = threading.Lock()
+
+
+def outcome(actor: str, name: str) -> None:
+    """Count a job's end. The counter is created on first use, i.e. after Dramatiq's Prometheus
+    middleware has pointed prometheus_client at its multiprocess directory in worker processes, so
+    the workers' exposition server (NT_WORKER_METRICS_PORT) exports it."""
+    global _outcomes
+    with _outcomes_lock:
+        if _outcomes is None:
+            _outcomes = Counter(
+                "newstunneler_job_outcomes_total", "Jobs finished, by actor and outcome", ["actor", "outcome"])
+    _outcomes.labels(actor, name).inc()
 
 _running: dict[str, object] = {}  # job id -> start time, for the jobs this process is running
 _running_lock = threading.Lock()
@@ -127,7 +140,7 @@ class JobLedger(dramatiq.Middleware):
                 duration_ms=(now - started).total_seconds() * 1000 if started else None,
                 attempts=message.options.get("retries", 0) + 1, worker=worker_name(),
             ))
-            OUTCOMES.labels(message.actor_name, "succeeded").inc()
+            outcome(message.actor_name, "succeeded")
             return
         actor = broker.get_actor(message.actor_name)
         retries = message.options.get("retries", 0)
@@ -139,7 +152,7 @@ class JobLedger(dramatiq.Middleware):
         if isinstance(exception, NEVER_RETRY + throws) or retries >= max_retries:
             self._finish(message, now, started, status=JobStatus.DEAD, **errors)
             message.fail()
-            OUTCOMES.labels(message.actor_name, "dead").inc()
+            outcome(message.actor_name, "dead")
             logger.warning("job_dead", job_id=message.message_id, actor=message.actor_name, attempts=retries + 1,
                            error=f"{error_class}: {error_message[:300]}")
             return
@@ -150,7 +163,7 @@ class JobLedger(dramatiq.Middleware):
             status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), started_at=started,
             attempts=retries + 1, worker=worker_name(), **errors)
         broker.enqueue(message, delay=delay)
-        OUTCOMES.labels(message.actor_name, "retried").inc()
+        outcome(message.actor_name, "retried")
 
     def _finish(self, message, now, started, *, status, **fields):
         from apps.jobs.models import Job
@@ -168,7 +181,7 @@ class JobLedger(dramatiq.Middleware):
         if message.options.get("nt_duplicate"):
             return
         Job.objects.filter(pk=message.message_id).update(status=JobStatus.SKIPPED, finished_at=timezone.now())
-        OUTCOMES.labels(message.actor_name, "skipped").inc()
+        outcome(message.actor_name, "skipped")
 
 
 class DbConnections(dramatiq.Middleware):
