@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "waffle",
     "django_dramatiq",
     "newstunneler.apps.NewsTunnelerConfig",
@@ -235,6 +236,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "News Tunneler API",
     "DESCRIPTION": "Financial news turned into per-ticker trading signals.",
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI and ReDoc from local static files (drf-spectacular-sidecar), no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Feature flags: NT_FLAG_<NAME>=on|off overrides the database for that flag in this process.
