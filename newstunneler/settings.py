@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "waffle",
@@ -220,9 +219,9 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    # Token first, so an anonymous call gets 401 with WWW-Authenticate (session alone would say 403).
+    # API keys first, so an anonymous call gets 401 with WWW-Authenticate (session alone would say 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "apps.billing.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,3 +6,6 @@ class BillingConfig(AppConfig):
 
     name = "apps.billing"
     label = "billing"
+
+    def ready(self):
+        from apps.billing import schema  # noqa: F401  (registers the OpenAPI description of API keys)

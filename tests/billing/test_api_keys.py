@@ -1,0 +1,79 @@
+"""API keys: created once, stored hashed, working until revoked or expired."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from apps.billing import services
+from apps.billing.models import Account, ApiKey, Plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(viewer):
+    return Account.objects.create(owner=viewer, name="Acme Capital", plan=Plan.objects.get(name="pro"))
+
+
+def _get(client, key, url="/api/v1/articles/"):
+    return client.get(url, headers={"Authorization": f"Api-Key {key}"})
+
+
+def test_seeded_plans():
+    assert list(Plan.objects.values_list("name", flat=True)) == ["free", "pro", "enterprise"]
+
+
+def test_a_key_authenticates_as_its_account_owner_and_is_stored_hashed(client, account):
+    row, key = services.api_key_create(account=account, name="bot")
+    assert key.startswith(f"nt_{row.prefix}_") and key not in row.key_hash
+    assert _get(client, key).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used_at is not None
+
+
+@pytest.mark.parametrize("mangle", [lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"), lambda k: "nt_zz_short", lambda k: "garbage"])
+def test_wrong_keys_are_401(client, account, mangle):
+    _, key = services.api_key_create(account=account, name="bot")
+    response = _get(client, mangle(key))
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
+    assert response.json()["detail"] in ("Invalid API key.", "Malformed API key.")
+
+
+def test_revoked_keys_fail_at_once(client, account):
+    row, key = services.api_key_create(account=account, name="bot")
+    assert _get(client, key).status_code == 200
+    services.api_key_revoke(key=row)
+    response = _get(client, key)
+    assert response.status_code == 401 and response.json() == {"detail": "This API key has been revoked."}
+
+
+def test_expired_keys_and_inactive_accounts_fail(client, account):
+    _, old = services.api_key_create(account=account, name="old", expires_at=timezone.now() - timedelta(seconds=1))
+    assert _get(client, old).json() == {"detail": "This API key has expired."}
+    _, key = services.api_key_create(account=account, name="bot")
+    Account.objects.filter(pk=account.pk).update(active=False)
+    assert _get(client, key).json() == {"detail": "This account is inactive."}
+
+
+def test_create_api_key_command_prints_the_key_once(client, account):
+    out = io.StringIO()
+    call_command("create_api_key", "--account", "Acme Capital", "--name", "research", stdout=out)
+    key = out.getvalue().split("key: ")[1].split()[0]
+    assert _get(client, key).status_code == 200
+    assert ApiKey.objects.get(name="research").account == account
+    with pytest.raises(CommandError, match="no account 'Nope'"):
+        call_command("create_api_key", "--account", "Nope", "--name", "x")
+
+
+def test_admin_creates_a_key_shows_it_once_and_revokes(admin_client, client, account):
+    response = admin_client.post("/admin/billing/apikey/add/", {"account": account.pk, "name": "from admin"}, follow=True)
+    page = response.content.decode()
+    key = page.split("will not be shown again: ")[1].split("<")[0].strip()
+    assert _get(client, key).status_code == 200
+    row = ApiKey.objects.get(name="from admin")
+    assert key not in admin_client.get(f"/admin/billing/apikey/{row.pk}/change/").content.decode()
+    admin_client.post("/admin/billing/apikey/", {"action": "revoke", "_selected_action": [row.pk]})
+    assert _get(client, key).status_code == 401
