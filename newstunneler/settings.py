@@ -229,6 +229,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["apps.billing.throttles.PlanQuota"],
     "DEFAULT_THROTTLE_RATES": {"flags": None},
 }
 SPECTACULAR_SETTINGS = {

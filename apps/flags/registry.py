@@ -27,6 +27,8 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
              "off: enqueue runs the actor inline in the caller after commit (for debugging)"),
     FlagSpec("redis_caching", SWITCH, True, "Cache hot read endpoints in Redis.",
              "GET /api/v1/signals/top/ and /signals/latest/ answers cached for 30 s"),
+    FlagSpec("rate_limiting", SWITCH, True, "Apply plan quotas to API keys.",
+             "off: API-key requests are still metered but never refused for being over the plan"),
     FlagSpec("signal_explanations", FLAG, False, "Preview: a plain-English explanation on each signal.",
              "adds `explanation` to signal API responses for the users, groups or percent targeted"),
 ]}

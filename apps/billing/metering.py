@@ -1,0 +1,91 @@
+"""Metering and request quotas for API-key requests, in the shared Redis.
+
+Every request made with an API key is counted (atomic HINCRBY into a per-day hash that the
+`flush_usage` job rolls up into UsageRecord rows every minute; a Redis restart loses at most the
+counts since the last flush). While the rate_limiting flag is on, a request over the plan's
+per-minute or per-day limit is refused with 429, Retry-After and {detail, limit, used, resets_at}.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_redis import get_redis_connection
+from rest_framework.exceptions import Throttled
+
+from apps import flags
+from apps.billing.models import ApiKey, UsageRecord
+
+PENDING = "nt:usage:pending"  # hash "<account>|<day>|<metric>" -> count, waiting for the flush
+
+
+class QuotaExceeded(Throttled):
+    def __init__(self, *, what: str, limit: int, used: int, resets_at: datetime):
+        wait = max(1, int((resets_at - timezone.now()).total_seconds()) + 1)
+        super().__init__(wait=wait)
+        self.detail = {"detail": f"{what} limit of your plan reached.", "limit": limit, "used": used,
+                       "resets_at": resets_at.isoformat()}
+
+
+def _redis():
+    return get_redis_connection("default")
+
+
+def record(account_id: int, metric: str, amount: int = 1, now: datetime | None = None) -> None:
+    day = (now or timezone.now()).date().isoformat()
+    _redis().hincrby(PENDING, f"{account_id}|{day}|{metric}", amount)
+
+
+def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
+    """Count this request against its account; refuse it (429) if over the plan while rate_limiting is on."""
+    now = now or timezone.now()
+    account, plan = key.account, key.account.plan
+    minute = now.replace(second=0, microsecond=0)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    minute_key = f"nt:quota:{account.pk}:m:{minute:%Y%m%d%H%M}"
+    day_key = f"nt:quota:{account.pk}:d:{day_start:%Y%m%d}"
+    pipe = _redis().pipeline()
+    pipe.incr(minute_key)
+    pipe.expire(minute_key, 120)
+    pipe.incr(day_key)
+    pipe.expire(day_key, 2 * 86400)
+    used_minute, _, used_day, _ = pipe.execute()
+    if flags.is_enabled("rate_limiting"):
+        over = None
+        if used_minute > plan.requests_per_minute:
+            over = QuotaExceeded(what="Requests per minute", limit=plan.requests_per_minute, used=used_minute - 1,
+                                 resets_at=minute + timedelta(minutes=1))
+        elif used_day > plan.requests_per_day:
+            over = QuotaExceeded(what="Requests per day", limit=plan.requests_per_day, used=used_day - 1,
+                                 resets_at=day_start + timedelta(days=1))
+        if over is not None:  # a refused request does not use up the allowance
+            _redis().pipeline().decr(minute_key).decr(day_key).execute()
+            raise over
+    record(account.pk, "requests", now=now)
+
+
+def flush_usage() -> int:
+    """Move the pending counts into UsageRecord rows. Counts arriving meanwhile wait for the next flush;
+    a batch whose database write failed is picked up again by the next flush."""
+    client = _redis()
+    batches = [key.decode() for key in client.scan_iter(f"{PENDING}:flushing:*")]
+    if client.exists(PENDING):
+        batch = f"{PENDING}:flushing:{uuid.uuid4().hex}"
+        client.rename(PENDING, batch)
+        batches.append(batch)
+    return sum(_flush(client, batch) for batch in batches)
+
+
+def _flush(client, batch: str) -> int:
+    counts = {field.decode(): int(value) for field, value in client.hgetall(batch).items()}
+    with transaction.atomic():
+        for field, amount in counts.items():
+            account_id, day, metric = field.split("|")
+            row, created = UsageRecord.objects.get_or_create(
+                account_id=int(account_id), day=day, metric=metric, defaults={"quantity": amount})
+            if not created:
+                UsageRecord.objects.filter(pk=row.pk).update(quantity=F("quantity") + amount)
+    client.delete(batch)
+    return len(counts)

@@ -1,0 +1,16 @@
+"""Plan quotas as a DRF throttle: runs after authentication on every API view."""
+
+from rest_framework.throttling import BaseThrottle
+
+from apps.billing import metering
+from apps.billing.models import ApiKey
+
+
+class PlanQuota(BaseThrottle):
+    """Meters requests made with an API key and applies the plan's limits (see apps/billing/metering.py).
+    Session (staff) requests are neither metered nor limited."""
+
+    def allow_request(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            metering.check_and_count(request.auth)  # raises QuotaExceeded (429) when over
+        return True
