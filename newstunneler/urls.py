@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("apps.signals.urls")),
     path("api/v1/", include("apps.jobs.urls")),
     path("api/v1/", include("apps.flags.urls")),
+    path("api/v1/", include("apps.billing.urls")),
 ]
 
 admin.site.site_header = "News Tunneler"

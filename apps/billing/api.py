@@ -1,0 +1,55 @@
+"""Billing API: an account's usage and limits (its own; staff may ask for any with ?account=ID)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing import selectors
+from apps.billing.models import Account, ApiKey
+from newstunneler.api import query_params
+
+ACCOUNT = OpenApiParameter("account", int, description="staff only: another account's id")
+
+
+class UsageQuerySerializer(serializers.Serializer):
+    period = serializers.RegexField(r"^(current|\d{4}-\d{2})$", required=False, default="current",
+                                    error_messages={"invalid": "Use 'current' or YYYY-MM."})
+    account = serializers.IntegerField(required=False, min_value=1)
+
+    def validate_period(self, value):
+        try:
+            selectors.month_bounds(value)
+        except ValueError:
+            raise serializers.ValidationError("Use 'current' or a real month as YYYY-MM.") from None
+        return value
+
+
+def account_for(request, account_id: int | None) -> Account:
+    if account_id is not None:
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff may look at another account.")
+        account = Account.objects.select_related("plan").filter(pk=account_id).first()
+    elif isinstance(request.auth, ApiKey):
+        account = request.auth.account
+    else:
+        account = Account.objects.select_related("plan").filter(owner=request.user).first()
+    if account is None:
+        raise NotFound("No account.")
+    return account
+
+
+class UsageApi(APIView):
+    @extend_schema(parameters=[UsageQuerySerializer], responses={200: dict})
+    def get(self, request):
+        params = query_params(UsageQuerySerializer, request)
+        return Response(selectors.usage(account=account_for(request, params.get("account")),
+                                        period=params.get("period", "current")))
+
+
+class LimitsApi(APIView):
+    @extend_schema(parameters=[ACCOUNT], responses={200: dict})
+    def get(self, request):
+        params = query_params(UsageQuerySerializer, request)
+        return Response(selectors.limits(account=account_for(request, params.get("account"))))
