@@ -3,9 +3,6 @@
 from rest_framework import permissions, serializers
 from rest_framework.pagination import CursorPagination
 
-WRITER_GROUPS = ("analyst", "admin")
-
-
 class Pagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -13,18 +10,29 @@ class Pagination(CursorPagination):
     ordering = ("-id",)
 
 
-class ReadOrAnalystWrites(permissions.BasePermission):
-    """Anyone authenticated reads; writes need staff or the analyst/admin role."""
-
-    message = "This action needs the analyst or admin role."
+class RolePermission(permissions.BasePermission):
+    """Each view says which Django permissions each method needs (`required_permissions`, by HTTP
+    method, or a `permissions_for(request)` method); the role groups (apps/billing/roles.py) grant
+    them. A view that says nothing is closed."""
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
-        if request.method in permissions.SAFE_METHODS:
+        if hasattr(view, "permissions_for"):
+            required = view.permissions_for(request)
+        else:
+            required = getattr(view, "required_permissions", {}).get(request.method)
+        if required is None:
+            self.message = f"{request.method} is not allowed for your role here."
+            return False
+        if request.user.has_perms(required):
             return True
-        user = request.user
-        return user.is_staff or user.groups.filter(name__in=WRITER_GROUPS).exists()
+        self.message = f"Your role lacks: {', '.join(required)}."
+        return False
+
+
+def reads(*permissions_needed: str) -> dict[str, list[str]]:
+    return {method: list(permissions_needed) for method in ("GET", "HEAD", "OPTIONS")}
 
 
 def query_params(serializer_class: type[serializers.Serializer], request) -> dict:

@@ -4,7 +4,6 @@ import dramatiq
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 
 from apps.jobs.enqueue import discover_actors
@@ -91,7 +90,9 @@ def _persona(django_user_model, username, group=None, **flags):
         username=username, email=f"{username}@example.com", password=PERSONA_PASSWORD, **flags
     )
     if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        from apps.billing.roles import ensure_roles
+
+        user.groups.add(ensure_roles()[group])
     return user
 
 

@@ -16,7 +16,7 @@ from apps.articles.serializers import (
     SourceSerializer,
 )
 from apps.jobs.enqueue import enqueue
-from newstunneler.api import Pagination, ReadOrAnalystWrites, query_params
+from newstunneler.api import Pagination, query_params, reads
 
 
 class ArticlePagination(Pagination):
@@ -25,6 +25,7 @@ class ArticlePagination(Pagination):
 
 @extend_schema(parameters=[ArticleFilterSerializer])
 class ArticleListApi(generics.ListAPIView):
+    required_permissions = reads("articles.view_article")
     serializer_class = ArticleListSerializer
     pagination_class = ArticlePagination
 
@@ -33,12 +34,13 @@ class ArticleListApi(generics.ListAPIView):
 
 
 class ArticleDetailApi(generics.RetrieveAPIView):
+    required_permissions = reads("articles.view_article")
     serializer_class = ArticleDetailSerializer
     queryset = Article.objects.with_details()
 
 
 class ArticleAnalyzeApi(generics.GenericAPIView):
-    permission_classes = [ReadOrAnalystWrites]
+    required_permissions = {"POST": ["articles.request_analysis"]}
     queryset = Article.objects.all()
     serializer_class = AnalyzeRequestSerializer
 
@@ -54,9 +56,16 @@ class ArticleAnalyzeApi(generics.GenericAPIView):
 class SourceViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
                     mixins.DestroyModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = SourceSerializer
-    permission_classes = [ReadOrAnalystWrites]
     queryset = Source.objects.all()
     pagination_class = Pagination
+    ACTION_PERMISSIONS = {
+        "list": "view_source", "retrieve": "view_source", "create": "add_source", "update": "change_source",
+        "partial_update": "change_source", "destroy": "delete_source", "poll": "change_source",
+    }
+
+    def permissions_for(self, request):
+        needed = self.ACTION_PERMISSIONS.get(self.action)
+        return None if needed is None else [f"articles.{needed}"]
 
     @extend_schema(request=None, responses={202: JobAcceptedSerializer})
     @action(detail=True, methods=["post"])

@@ -80,6 +80,7 @@ class Article(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         indexes = [models.Index(fields=["source", "-published_at"], name="article_source_pub_idx")]
+        permissions = [("request_analysis", "Can ask for an analysis of an article")]
 
     def __str__(self):
         return self.title[:120]

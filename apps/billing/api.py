@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apps.billing import selectors
 from apps.billing.models import Account, ApiKey
-from newstunneler.api import query_params
+from newstunneler.api import query_params, reads
 
 ACCOUNT = OpenApiParameter("account", int, description="staff only: another account's id")
 
@@ -41,6 +41,8 @@ def account_for(request, account_id: int | None) -> Account:
 
 
 class UsageApi(APIView):
+    required_permissions = reads()  # any authenticated caller: their own account
+
     @extend_schema(parameters=[UsageQuerySerializer], responses={200: dict})
     def get(self, request):
         params = query_params(UsageQuerySerializer, request)
@@ -49,6 +51,8 @@ class UsageApi(APIView):
 
 
 class LimitsApi(APIView):
+    required_permissions = reads()
+
     @extend_schema(parameters=[ACCOUNT], responses={200: dict})
     def get(self, request):
         params = query_params(UsageQuerySerializer, request)

@@ -10,7 +10,9 @@ from rest_framework.views import APIView
 from apps import flags
 from apps.signals import selectors
 from apps.signals.serializers import SearchFilterSerializer, SignalFilterSerializer, SignalSerializer, TopFilterSerializer
-from newstunneler.api import Pagination, query_params
+from newstunneler.api import Pagination, query_params, reads
+
+VIEW_SIGNALS = reads("signals.view_signal")
 
 
 class SignalPagination(Pagination):
@@ -19,6 +21,7 @@ class SignalPagination(Pagination):
 
 @extend_schema(parameters=[SignalFilterSerializer])
 class SignalListApi(generics.ListAPIView):
+    required_permissions = VIEW_SIGNALS
     serializer_class = SignalSerializer
     pagination_class = SignalPagination
 
@@ -36,6 +39,8 @@ def hot(request, key: str, compute):
 
 
 class SignalTopApi(APIView):
+    required_permissions = VIEW_SIGNALS
+
     @extend_schema(parameters=[TopFilterSerializer], responses=SignalSerializer(many=True))
     def get(self, request):
         params = query_params(TopFilterSerializer, request)
@@ -47,6 +52,8 @@ class SignalTopApi(APIView):
 class SignalLatestApi(APIView):
     """The newest signal of every symbol, by symbol."""
 
+    required_permissions = VIEW_SIGNALS
+
     @extend_schema(responses=SignalSerializer(many=True))
     def get(self, request):
         context = {"request": request}
@@ -55,6 +62,8 @@ class SignalLatestApi(APIView):
 
 
 class SignalSearchApi(APIView):
+    required_permissions = VIEW_SIGNALS
+
     @extend_schema(parameters=[SearchFilterSerializer], responses=SignalSerializer(many=True))
     def get(self, request):
         signals = selectors.signal_search(**query_params(SearchFilterSerializer, request))

@@ -75,7 +75,7 @@ def test_analyze_needs_the_analyst_role(api):
     article = factories.article("Some headline")
     response = api.post(f"/api/v1/articles/{article.pk}/analyze/")
     assert response.status_code == 403
-    assert "analyst" in response.json()["detail"]
+    assert response.json()["detail"] == "Your role lacks: articles.request_analysis."
 
 
 def test_analyze_rejects_an_unknown_provider(client, analyst):
