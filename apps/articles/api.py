@@ -41,6 +41,7 @@ class ArticleDetailApi(generics.RetrieveAPIView):
 
 class ArticleAnalyzeApi(generics.GenericAPIView):
     required_permissions = {"POST": ["articles.request_analysis"]}
+    metered_action = "analysis"  # the plan's monthly analyses and LLM budget apply (billing)
     queryset = Article.objects.all()
     serializer_class = AnalyzeRequestSerializer
 
@@ -49,7 +50,10 @@ class ArticleAnalyzeApi(generics.GenericAPIView):
         article = self.get_object()
         body = AnalyzeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job_id = enqueue("analyze_article", article.pk, provider=body.validated_data.get("provider"))
+        # An API key's account pays for the analysis (its LLM tokens and cost are charged when it ends).
+        account_id = getattr(request.auth, "account_id", None)
+        job_id = enqueue("analyze_article", article.pk, provider=body.validated_data.get("provider"),
+                         account_id=account_id)
         return Response({"job_id": job_id, "article_id": article.pk}, status=status.HTTP_202_ACCEPTED)
 
 

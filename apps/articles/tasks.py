@@ -42,8 +42,12 @@ def refresh_source_metadata(source_id: int) -> None:
     queue_name="analysis", max_retries=5, min_backoff=15_000, max_backoff=600_000,
     throws=(AnalysisRejected, PlanInvalid, Article.DoesNotExist),
 )
-def analyze_article(article_id: int, provider: str | None = None) -> None:
-    services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
+def analyze_article(article_id: int, provider: str | None = None, account_id: int | None = None) -> None:
+    analysis = services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
+    if account_id is not None:  # asked for through the API: charge the account (billing, by actor name)
+        enqueue("record_usage", account_id, {
+            "analyses": 1, "prompt_tokens": analysis.prompt_tokens, "completion_tokens": analysis.completion_tokens,
+            "llm_cost_usd": str(analysis.cost_usd)})
 
 
 @dramatiq.actor(queue_name="analysis", max_retries=0)

@@ -7,10 +7,11 @@ per-minute or per-day limit is refused with 429, Retry-After and {detail, limit,
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.exceptions import Throttled
@@ -33,9 +34,40 @@ def _redis():
     return get_redis_connection("default")
 
 
-def record(account_id: int, metric: str, amount: int = 1, now: datetime | None = None) -> None:
+def record(account_id: int, metric: str, amount: float | int = 1, now: datetime | None = None) -> None:
     day = (now or timezone.now()).date().isoformat()
-    _redis().hincrby(PENDING, f"{account_id}|{day}|{metric}", amount)
+    _redis().hincrbyfloat(PENDING, f"{account_id}|{day}|{metric}", float(amount))
+
+
+def month_used(account_id: int, metric: str, now: datetime | None = None) -> float:
+    """This calendar month's total of a metric: flushed rows plus what is still pending in Redis."""
+    now = now or timezone.now()
+    start = now.date().replace(day=1)
+    flushed = UsageRecord.objects.filter(account_id=account_id, metric=metric, day__gte=start).aggregate(
+        total=Sum("quantity"))["total"] or 0
+    pending = 0.0
+    for field, value in _redis().hscan_iter(PENDING, match=f"{account_id}|*|{metric}"):
+        if field.decode().split("|")[1] >= start.isoformat():
+            pending += float(value)
+    return float(flushed) + pending
+
+
+def check_analysis_budget(key: ApiKey, now: datetime | None = None) -> None:
+    """Before an analysis asked for through the API: the month's analyses and LLM spend must be under the plan."""
+    if not flags.is_enabled("rate_limiting"):
+        return
+    now = now or timezone.now()
+    plan, account_id = key.account.plan, key.account_id
+    next_month = (now.date().replace(day=28) + timedelta(days=4)).replace(day=1)
+    resets_at = datetime.combine(next_month, datetime.min.time(), tzinfo=UTC)
+    analyses = month_used(account_id, "analyses", now)
+    if analyses >= plan.analyses_per_month:
+        raise QuotaExceeded(what="Analyses per month", limit=plan.analyses_per_month, used=int(analyses),
+                            resets_at=resets_at)
+    spent = month_used(account_id, "llm_cost_usd", now)
+    if plan.llm_budget_usd is not None and spent >= float(plan.llm_budget_usd) > 0:
+        raise QuotaExceeded(what="LLM budget per month", limit=float(plan.llm_budget_usd), used=round(spent, 6),
+                            resets_at=resets_at)
 
 
 def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
@@ -79,7 +111,7 @@ def flush_usage() -> int:
 
 
 def _flush(client, batch: str) -> int:
-    counts = {field.decode(): int(value) for field, value in client.hgetall(batch).items()}
+    counts = {field.decode(): Decimal(value.decode()) for field, value in client.hgetall(batch).items()}
     with transaction.atomic():
         for field, amount in counts.items():
             account_id, day, metric = field.split("|")

@@ -8,9 +8,12 @@ from apps.billing.models import ApiKey
 
 class PlanQuota(BaseThrottle):
     """Meters requests made with an API key and applies the plan's limits (see apps/billing/metering.py).
+    A view with `metered_action = "analysis"` also needs room in the month's analyses and LLM budget.
     Session (staff) requests are neither metered nor limited."""
 
     def allow_request(self, request, view):
         if isinstance(request.auth, ApiKey):
             metering.check_and_count(request.auth)  # raises QuotaExceeded (429) when over
+            if getattr(view, "metered_action", None) == "analysis" and request.method == "POST":
+                metering.check_analysis_budget(request.auth)
         return True
