@@ -18,6 +18,8 @@ class RolePermission(permissions.BasePermission):
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
+        if not hasattr(view, request.method.lower()):
+            return True  # no such operation here: let the view answer 405
         if hasattr(view, "permissions_for"):
             required = view.permissions_for(request)
         else:
@@ -40,3 +42,31 @@ def query_params(serializer_class: type[serializers.Serializer], request) -> dic
     serializer = serializer_class(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
+
+
+def exception_handler(exc, context):
+    """One error shape for the whole API: {"detail", "code"} always; a 400 adds "errors" with each
+    bad field's messages; a quota 429 adds limit, used and resets_at."""
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, ValidationError):
+        errors = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = {"detail": f"Invalid input: {', '.join(errors)}.", "code": "invalid", "errors": errors}
+    elif isinstance(data, dict) and "detail" in data:
+        response.data = {**data, "code": getattr(data["detail"], "code", None) or getattr(exc, "default_code", "error")}
+    return response
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under /api/ answer JSON like every other API error; elsewhere Django's page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)

@@ -24,3 +24,5 @@ urlpatterns = [
 admin.site.site_header = "News Tunneler"
 admin.site.site_title = "News Tunneler admin"
 admin.site.index_title = "Operations"
+
+handler404 = "newstunneler.api.not_found"

@@ -16,7 +16,7 @@ def api(client, viewer):
 def test_anonymous_gets_401_with_a_json_body(client):
     response = client.get("/api/v1/articles/")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
     assert response["WWW-Authenticate"] == "Api-Key"
 
 
@@ -48,7 +48,7 @@ def test_filters(api):
 def test_bad_filters_are_400_naming_the_field(api, query, field):
     response = api.get(f"/api/v1/articles/?{query}")
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"] and field in response.json()["detail"]
 
 
 def test_detail_has_score_and_analysis(api):
@@ -82,7 +82,7 @@ def test_analyze_rejects_an_unknown_provider(client, analyst):
     client.force_login(analyst)
     article = factories.article("Some headline")
     response = client.post(f"/api/v1/articles/{article.pk}/analyze/", {"provider": "magic"}, content_type="application/json")
-    assert response.status_code == 400 and "provider" in response.json()
+    assert response.status_code == 400 and "provider" in response.json()["errors"]
 
 
 def test_outside_text_is_returned_as_data_not_markup(api):

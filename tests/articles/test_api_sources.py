@@ -30,20 +30,20 @@ def test_bad_urls_are_400_naming_the_field(analyst_api, settings, url, message):
     settings.ALLOW_PRIVATE_URLS = False
     response = analyst_api.post("/api/v1/sources/", {"url": url}, content_type="application/json")
     assert response.status_code == 400
-    assert message in " ".join(response.json()["url"])
+    assert message in " ".join(response.json()["errors"]["url"])
 
 
 def test_duplicate_url_is_400(analyst_api):
     factories.source(url="https://dup.example.com/rss")
     response = analyst_api.post("/api/v1/sources/", {"url": "https://dup.example.com/rss"}, content_type="application/json")
-    assert response.status_code == 400 and "url" in response.json()
+    assert response.status_code == 400 and "url" in response.json()["errors"]
 
 
 def test_update_and_delete(analyst_api):
     source = factories.source()
     response = analyst_api.patch(f"/api/v1/sources/{source.pk}/", {"enabled": False, "credibility": 9},
                                  content_type="application/json")
-    assert response.status_code == 400 and "credibility" in response.json()
+    assert response.status_code == 400 and "credibility" in response.json()["errors"]
     response = analyst_api.patch(f"/api/v1/sources/{source.pk}/", {"enabled": False}, content_type="application/json")
     assert response.status_code == 200 and Source.objects.get(pk=source.pk).enabled is False
     assert analyst_api.delete(f"/api/v1/sources/{source.pk}/").status_code == 204

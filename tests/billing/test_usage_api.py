@@ -53,7 +53,7 @@ def test_past_month_and_bad_periods(client, account):
     assert body["period"] == "2026-10" and body["metrics"]["requests"] == {"total": 7.0, "by_day": {"2026-10-03": 7.0}}
     for bad in ["2026-13", "last", "2026-1"]:
         response = _get(client, key, f"/api/v1/billing/usage?period={bad}")
-        assert response.status_code == 400 and "period" in response.json(), bad
+        assert response.status_code == 400 and "period" in response.json()["errors"], bad
 
 
 def test_staff_may_ask_for_any_account_others_may_not(client, admin_client, account, analyst):
@@ -69,4 +69,4 @@ def test_staff_may_ask_for_any_account_others_may_not(client, admin_client, acco
 def test_a_user_without_an_account_gets_404(client, analyst):
     client.force_login(analyst)
     response = client.get("/api/v1/billing/limits")
-    assert response.status_code == 404 and response.json() == {"detail": "No account."}
+    assert response.status_code == 404 and response.json() == {"detail": "No account.", "code": "not_found"}

@@ -40,12 +40,12 @@ def test_patch_and_toggle_are_audited(admin_client, admin_user):
 @pytest.mark.parametrize(("body", "field"), [({"enabled": "maybe"}, "enabled"), ({}, "enabled")])
 def test_bad_body_is_400_naming_the_field(admin_client, body, field):
     response = admin_client.patch("/api/v1/flags/rss_polling/", body, content_type="application/json")
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["errors"]
 
 
 def test_unknown_flag_is_404(admin_client):
     response = admin_client.patch("/api/v1/flags/nope/", {"enabled": True}, content_type="application/json")
-    assert response.status_code == 404 and response.json() == {"detail": "no flag named 'nope'"}
+    assert response.status_code == 404 and response.json() == {"detail": "no flag named 'nope'", "code": "not_found"}
 
 
 def test_anonymous_401_non_staff_403(client, analyst):

@@ -34,7 +34,7 @@ def test_list_and_filters(api, signals):
 def test_bad_filter_is_400(api):
     response = api.get("/api/v1/signals/?label=Great&min_score=101")
     assert response.status_code == 400
-    assert set(response.json()) == {"label", "min_score"}
+    assert set(response.json()["errors"]) == {"label", "min_score"}
 
 
 def test_top_orders_by_score(api, signals, settings):

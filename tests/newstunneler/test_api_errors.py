@@ -1,0 +1,30 @@
+"""One error shape across the API: {"detail", "code"}, plus "errors" by field on a 400."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_api_url_is_json_404(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_unknown_page_outside_the_api_stays_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and "text/html" in response["Content-Type"]
+
+
+@pytest.mark.parametrize("persona", ["viewer", "admin_user"])
+def test_wrong_method_is_json_405_whatever_the_role(client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.delete("/api/v1/signals/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "DELETE" not allowed.', "code": "method_not_allowed"}
+
+
+def test_bad_input_lists_every_field(client, viewer):
+    client.force_login(viewer)
+    body = client.get("/api/v1/articles/?min_score=x&since=y").json()
+    assert body["code"] == "invalid" and set(body["errors"]) == {"min_score", "since"}
+    assert body["detail"] == "Invalid input: min_score, since."
