@@ -49,14 +49,14 @@ def per_call(iterations: int = 20000) -> dict[str, float]:
     return results
 
 
-def load(port: int, path: str, seconds: float, clients: int) -> tuple[float, float]:
+def load(port: int, path: str, seconds: float, clients: int, headers: dict | None = None) -> tuple[float, float]:
     done, latencies, stop = [0] * clients, [[] for _ in range(clients)], time.monotonic() + seconds
 
     def client(i):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         while time.monotonic() < stop:
             started = time.perf_counter()
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
             response.read()
             assert response.status == 200, response.status
