@@ -1,5 +1,8 @@
 """API plumbing shared by every app: pagination, permissions and query-parameter validation."""
 
+import threading
+import time
+
 from rest_framework import permissions, serializers
 from rest_framework.pagination import CursorPagination
 
@@ -27,10 +30,36 @@ class RolePermission(permissions.BasePermission):
         if required is None:
             self.message = f"{request.method} is not allowed for your role here."
             return False
-        if request.user.has_perms(required):
+        if request.user.is_superuser or set(required) <= role_permissions(request.user):
             return True
         self.message = f"Your role lacks: {', '.join(required)}."
         return False
+
+
+PERMISSIONS_TTL = 30.0  # seconds a user's role permissions are reused by this process
+_permissions: dict[int, tuple[float, frozenset[str]]] = {}
+_permissions_lock = threading.Lock()
+
+
+def role_permissions(user) -> frozenset[str]:
+    """The user's permissions (own and through groups), reused for PERMISSIONS_TTL seconds: loading them
+    costs two joined queries, on every API request otherwise. A role change applies within 30 s."""
+    now = time.monotonic()
+    with _permissions_lock:
+        hit = _permissions.get(user.pk)
+        if hit and now - hit[0] < PERMISSIONS_TTL:
+            return hit[1]
+    found = frozenset(user.get_all_permissions()) if user.is_active else frozenset()
+    with _permissions_lock:
+        if len(_permissions) > 10_000:
+            _permissions.clear()
+        _permissions[user.pk] = (now, found)
+    return found
+
+
+def clear_permission_cache() -> None:
+    with _permissions_lock:
+        _permissions.clear()
 
 
 def reads(*permissions_needed: str) -> dict[str, list[str]]:

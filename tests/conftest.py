@@ -26,8 +26,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache():
-    """Every test starts with an empty cache: only this suite's keys (its prefix) are removed."""
+    """Every test starts with an empty cache (only this suite's keys, by prefix, are removed) and no
+    remembered role permissions (user ids are reused between tests)."""
+    from newstunneler.api import clear_permission_cache
+
     cache.delete_pattern("*")
+    clear_permission_cache()
     yield
 
 
