@@ -78,12 +78,14 @@ def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     minute_key = f"nt:quota:{account.pk}:m:{minute:%Y%m%d%H%M}"
     day_key = f"nt:quota:{account.pk}:d:{day_start:%Y%m%d}"
-    pipe = _redis().pipeline()
+    usage_field = f"{account.pk}|{now.date().isoformat()}|requests"
+    pipe = _redis().pipeline()  # one round trip: count against both windows and meter it
     pipe.incr(minute_key)
     pipe.expire(minute_key, 120)
     pipe.incr(day_key)
     pipe.expire(day_key, 2 * 86400)
-    used_minute, _, used_day, _ = pipe.execute()
+    pipe.hincrbyfloat(PENDING, usage_field, 1)
+    used_minute, _, used_day, _, _ = pipe.execute()
     if flags.is_enabled("rate_limiting"):
         over = None
         if used_minute > plan.requests_per_minute:
@@ -92,10 +94,9 @@ def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
         elif used_day > plan.requests_per_day:
             over = QuotaExceeded(what="Requests per day", limit=plan.requests_per_day, used=used_day - 1,
                                  resets_at=day_start + timedelta(days=1))
-        if over is not None:  # a refused request does not use up the allowance
-            _redis().pipeline().decr(minute_key).decr(day_key).execute()
+        if over is not None:  # a refused request neither uses up the allowance nor counts as usage
+            _redis().pipeline().decr(minute_key).decr(day_key).hincrbyfloat(PENDING, usage_field, -1).execute()
             raise over
-    record(account.pk, "requests", now=now)
 
 
 def flush_usage() -> int:
@@ -114,6 +115,8 @@ def _flush(client, batch: str) -> int:
     counts = {field.decode(): Decimal(value.decode()) for field, value in client.hgetall(batch).items()}
     with transaction.atomic():
         for field, amount in counts.items():
+            if not amount:  # e.g. a refused request counted, then taken back
+                continue
             account_id, day, metric = field.split("|")
             row, created = UsageRecord.objects.get_or_create(
                 account_id=int(account_id), day=day, metric=metric, defaults={"quantity": amount})
