@@ -26,11 +26,14 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache():
-    """Every test starts with an empty cache (only this suite's keys, by prefix, are removed) and no
-    remembered role permissions (user ids are reused between tests)."""
+    """Every test starts with an empty cache (only this suite's keys, by prefix, are removed: metering
+    counters included), no remembered flag states and no remembered role permissions (user ids are
+    reused between tests)."""
+    from apps.flags.checks import clear_local_cache
     from newstunneler.api import clear_permission_cache
 
     cache.delete_pattern("*")
+    clear_local_cache()
     clear_permission_cache()
     yield
 

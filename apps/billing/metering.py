@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -19,7 +20,20 @@ from rest_framework.exceptions import Throttled
 from apps import flags
 from apps.billing.models import ApiKey, UsageRecord
 
-PENDING = "nt:usage:pending"  # hash "<account>|<day>|<metric>" -> count, waiting for the flush
+
+
+def pending_key() -> str:
+    """The hash "<account>|<day>|<metric>" -> count waiting for the flush. Every key here carries the
+    cache's prefix (NT_CACHE_PREFIX), so installs sharing a Redis database do not mix their counts."""
+    return cache.make_key("usage:pending")
+
+
+def quota_keys(account_id: int, now: datetime) -> tuple[str, str, datetime, datetime]:
+    """(minute counter key, day counter key, start of the minute, start of the day)."""
+    minute = now.replace(second=0, microsecond=0)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (cache.make_key(f"quota:{account_id}:m:{minute:%Y%m%d%H%M}"),
+            cache.make_key(f"quota:{account_id}:d:{day_start:%Y%m%d}"), minute, day_start)
 
 
 class QuotaExceeded(Throttled):
@@ -36,7 +50,7 @@ def _redis():
 
 def record(account_id: int, metric: str, amount: float | int = 1, now: datetime | None = None) -> None:
     day = (now or timezone.now()).date().isoformat()
-    _redis().hincrbyfloat(PENDING, f"{account_id}|{day}|{metric}", float(amount))
+    _redis().hincrbyfloat(pending_key(), f"{account_id}|{day}|{metric}", float(amount))
 
 
 def month_used(account_id: int, metric: str, now: datetime | None = None) -> float:
@@ -46,7 +60,7 @@ def month_used(account_id: int, metric: str, now: datetime | None = None) -> flo
     flushed = UsageRecord.objects.filter(account_id=account_id, metric=metric, day__gte=start).aggregate(
         total=Sum("quantity"))["total"] or 0
     pending = 0.0
-    for field, value in _redis().hscan_iter(PENDING, match=f"{account_id}|*|{metric}"):
+    for field, value in _redis().hscan_iter(pending_key(), match=f"{account_id}|*|{metric}"):
         if field.decode().split("|")[1] >= start.isoformat():
             pending += float(value)
     return float(flushed) + pending
@@ -74,17 +88,14 @@ def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
     """Count this request against its account; refuse it (429) if over the plan while rate_limiting is on."""
     now = now or timezone.now()
     account, plan = key.account, key.account.plan
-    minute = now.replace(second=0, microsecond=0)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    minute_key = f"nt:quota:{account.pk}:m:{minute:%Y%m%d%H%M}"
-    day_key = f"nt:quota:{account.pk}:d:{day_start:%Y%m%d}"
-    usage_field = f"{account.pk}|{now.date().isoformat()}|requests"
+    minute_key, day_key, minute, day_start = quota_keys(account.pk, now)
+    pending, usage_field = pending_key(), f"{account.pk}|{now.date().isoformat()}|requests"
     pipe = _redis().pipeline()  # one round trip: count against both windows and meter it
     pipe.incr(minute_key)
     pipe.expire(minute_key, 120)
     pipe.incr(day_key)
     pipe.expire(day_key, 2 * 86400)
-    pipe.hincrbyfloat(PENDING, usage_field, 1)
+    pipe.hincrbyfloat(pending, usage_field, 1)
     used_minute, _, used_day, _, _ = pipe.execute()
     if flags.is_enabled("rate_limiting"):
         over = None
@@ -95,7 +106,7 @@ def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
             over = QuotaExceeded(what="Requests per day", limit=plan.requests_per_day, used=used_day - 1,
                                  resets_at=day_start + timedelta(days=1))
         if over is not None:  # a refused request neither uses up the allowance nor counts as usage
-            _redis().pipeline().decr(minute_key).decr(day_key).hincrbyfloat(PENDING, usage_field, -1).execute()
+            _redis().pipeline().decr(minute_key).decr(day_key).hincrbyfloat(pending, usage_field, -1).execute()
             raise over
 
 
@@ -103,10 +114,11 @@ def flush_usage() -> int:
     """Move the pending counts into UsageRecord rows. Counts arriving meanwhile wait for the next flush;
     a batch whose database write failed is picked up again by the next flush."""
     client = _redis()
-    batches = [key.decode() for key in client.scan_iter(f"{PENDING}:flushing:*")]
-    if client.exists(PENDING):
-        batch = f"{PENDING}:flushing:{uuid.uuid4().hex}"
-        client.rename(PENDING, batch)
+    pending = pending_key()
+    batches = [key.decode() for key in client.scan_iter(f"{pending}:flushing:*")]
+    if client.exists(pending):
+        batch = f"{pending}:flushing:{uuid.uuid4().hex}"
+        client.rename(pending, batch)
         batches.append(batch)
     return sum(_flush(client, batch) for batch in batches)
 

@@ -29,7 +29,7 @@ def month_bounds(period: str) -> tuple[date, date]:
 def _pending(account: Account) -> dict[tuple[str, str], int]:
     """Counts not yet flushed into UsageRecord rows."""
     found = {}
-    for field, value in get_redis_connection("default").hgetall(metering.PENDING).items():
+    for field, value in get_redis_connection("default").hgetall(metering.pending_key()).items():
         account_id, day, metric = field.decode().split("|")
         if int(account_id) == account.pk:
             found[(day, metric)] = int(value)
@@ -55,8 +55,8 @@ def limits(*, account: Account) -> dict:
     plan = account.plan
     now = timezone.now()
     client = get_redis_connection("default")
-    used_minute = int(client.get(f"nt:quota:{account.pk}:m:{now:%Y%m%d%H%M}") or 0)
-    used_day = int(client.get(f"nt:quota:{account.pk}:d:{now:%Y%m%d}") or 0)
+    minute_key, day_key, _, _ = metering.quota_keys(account.pk, now)
+    used_minute, used_day = (int(value or 0) for value in client.mget(minute_key, day_key))
     start, end = month_bounds("current")
     month = UsageRecord.objects.filter(account=account, day__gte=start, day__lt=end)
     analyses = float(month.filter(metric="analyses").aggregate(n=Sum("quantity"))["n"] or 0)

@@ -13,16 +13,6 @@ from tests.articles.fake_openai import VALID_PLAN, configure, respond
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _clean():
-    from django_redis import get_redis_connection
-
-    client = get_redis_connection("default")
-    for pattern in ("nt:quota:*", f"{metering.PENDING}*"):
-        for k in client.scan_iter(pattern):
-            client.delete(k)
-
-
 @pytest.fixture
 def key(django_user_model):
     user = django_user_model.objects.create_user(username="quant", password="x")

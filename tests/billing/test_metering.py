@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from apps.billing import metering, services
 from apps.billing.models import Account, Plan, UsageRecord
-from apps.flags import checks
 from apps.flags import services as flag_services
 
 
@@ -23,18 +22,6 @@ def tiny_plan(db):
 def key(viewer, tiny_plan):
     account = Account.objects.create(owner=viewer, name="Tiny Co", plan=tiny_plan)
     return services.api_key_create(account=account, name="bot")[1]
-
-
-@pytest.fixture(autouse=True)
-def _clean_counters():
-    from django_redis import get_redis_connection
-
-    client = get_redis_connection("default")
-    for pattern in ("nt:quota:*", f"{metering.PENDING}*"):
-        for k in client.scan_iter(pattern):
-            client.delete(k)
-    checks.clear_local_cache()
-    yield
 
 
 def _get(client, key):

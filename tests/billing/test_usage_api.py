@@ -7,16 +7,6 @@ from apps.billing.models import Account, Plan, UsageRecord
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _clean():
-    from django_redis import get_redis_connection
-
-    client = get_redis_connection("default")
-    for pattern in ("nt:quota:*", f"{metering.PENDING}*"):
-        for k in client.scan_iter(pattern):
-            client.delete(k)
-
-
 @pytest.fixture
 def account(viewer):
     return Account.objects.create(owner=viewer, name="Acme", plan=Plan.objects.get(name="free"))
