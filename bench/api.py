@@ -7,19 +7,15 @@ a plain Django JsonResponse view of the same 50 rows; gunicorn with 2 workers, s
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import http.client
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.flags import load  # noqa: E402
+from bench.loadgen import gunicorn, load  # noqa: E402
 from bench.jobs import throwaway_database  # noqa: E402
 
 SETUP = """
@@ -52,27 +48,13 @@ def main():
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     key = subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True,
                          text=True).stdout.split()[-1]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "newstunneler.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers",
-         "2", "--log-level", "warning", "--control-socket", str(Path(tmp) / "g.ctl")], cwd=ROOT, env=env)
+    api_path, headers = "/api/v1/signals/?page_size=50", {"Authorization": f"Api-Key {key}"}
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        api_path = "/api/v1/signals/?page_size=50"
-        headers = {"Authorization": f"Api-Key {key}"}
-        load(port, "/bench/plain-signals", 1, args.clients), load(port, api_path, 1, args.clients, headers)
-        plain_rate, plain_p99 = load(port, "/bench/plain-signals", args.seconds, args.clients)
-        api_rate, api_p99 = load(port, api_path, args.seconds, args.clients, headers)
+        with gunicorn(env, tmp) as port:
+            load(port, "/bench/plain-signals", 1, args.clients), load(port, api_path, 1, args.clients, headers)  # warm up
+            plain_rate, plain_p99 = load(port, "/bench/plain-signals", args.seconds, args.clients)
+            api_rate, api_p99 = load(port, api_path, args.seconds, args.clients, headers)
     finally:
-        server.terminate()
-        server.wait(30)
         if not os.environ.get("REDIS_URL"):
             os.environ["NT_VAR_DIR"] = tmp
             from newstunneler import embedded_redis

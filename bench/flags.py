@@ -7,18 +7,17 @@ per-process memo), and requests/s of one view checking 5 flags vs the same view 
 """
 
 import argparse
-import http.client
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import gunicorn, load  # noqa: E402
 
 
 def per_call(iterations: int = 20000) -> dict[str, float]:
@@ -49,28 +48,6 @@ def per_call(iterations: int = 20000) -> dict[str, float]:
     return results
 
 
-def load(port: int, path: str, seconds: float, clients: int, headers: dict | None = None) -> tuple[float, float]:
-    done, latencies, stop = [0] * clients, [[] for _ in range(clients)], time.monotonic() + seconds
-
-    def client(i):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.monotonic() < stop:
-            started = time.perf_counter()
-            conn.request("GET", path, headers=headers or {})
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 200, response.status
-            latencies[i].append(time.perf_counter() - started)
-            done[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    all_latencies = sorted(x for per in latencies for x in per)
-    return sum(done) / seconds, all_latencies[int(len(all_latencies) * 0.99)] * 1000
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
@@ -81,27 +58,13 @@ def main():
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.flags_settings"
     os.environ["NT_LOG_LEVEL"] = "warning"
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True, env=os.environ)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "newstunneler.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning", "--control-socket", str(Path(tmp) / "g.ctl")],
-        cwd=ROOT, env=os.environ)
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/none")
-                break
-            except OSError:
-                time.sleep(0.1)
-        load(port, "/none", 1, args.clients), load(port, "/five", 1, args.clients)  # warm up
-        none_rate, none_p99 = load(port, "/none", args.seconds, args.clients)
-        five_rate, five_p99 = load(port, "/five", args.seconds, args.clients)
+        with gunicorn(dict(os.environ), tmp, ready_path="/none") as port:
+            load(port, "/none", 1, args.clients), load(port, "/five", 1, args.clients)  # warm up
+            none_rate, none_p99 = load(port, "/none", args.seconds, args.clients)
+            five_rate, five_p99 = load(port, "/five", args.seconds, args.clients)
         costs = per_call()
     finally:
-        server.terminate()
-        server.wait(30)
         if not os.environ.get("REDIS_URL"):
             from newstunneler import embedded_redis
 
