@@ -43,6 +43,29 @@ def _row(kind: str, name: str):
     return row
 
 
+def _flag_answer(row, name: str, request, user) -> bool:
+    """A per-user Flag's answer. Unless percent, testing or language targeting make it depend on the
+    request, it depends on the user only: remember it per user for LOCAL_TTL seconds, since waffle
+    reads the flag's user and group lists from the cache on every check."""
+    if request is None and user is None:
+        return bool(row.everyone)
+    if request is not None and (row.percent or row.testing or row.languages):
+        return bool(row.is_active(request))
+    who = user if user is not None else getattr(request, "user", None)
+    key = f"answer:{name}:{getattr(who, 'pk', None)}"
+    now = time.monotonic()
+    with _lock:
+        hit = _local.get(key)
+        if hit and now - hit[0] < LOCAL_TTL:
+            return hit[1]
+    answer = bool(row.is_active(request)) if request is not None else bool(row.is_active_for_user(user))
+    with _lock:
+        if len(_local) > 10_000:  # many distinct users: start over rather than grow without bound
+            _local.clear()
+        _local[key] = (now, answer)
+    return answer
+
+
 def override(name: str) -> bool | None:
     return settings.FLAG_OVERRIDES.get(name)
 
@@ -64,10 +87,7 @@ def is_enabled(name: str, request=None, user=None) -> bool:
     if not row.pk:
         answer = spec.default
     elif spec.kind == FLAG:
-        if request is not None:
-            answer = bool(row.is_active(request))
-        else:
-            answer = bool(row.is_active_for_user(user)) if user is not None else bool(row.everyone)
+        answer = _flag_answer(row, name, request, user)
     else:
         answer = bool(row.active)
     if request is not None:
