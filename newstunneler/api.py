@@ -6,11 +6,22 @@ import time
 from rest_framework import permissions, serializers
 from rest_framework.pagination import CursorPagination
 
+
 class Pagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-id",)
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is bad input (400 naming `cursor`), not a missing page."""
+        from rest_framework.exceptions import NotFound, ValidationError
+
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: ["Invalid cursor: follow the next/previous links of a page."]}) from None
 
 
 class RolePermission(permissions.BasePermission):
@@ -60,6 +71,14 @@ def role_permissions(user) -> frozenset[str]:
 def clear_permission_cache() -> None:
     with _permissions_lock:
         _permissions.clear()
+
+
+MAX_ID = 2**63 - 1  # the largest id PostgreSQL's bigint and SQLite's INTEGER hold
+
+
+def id_param(**kwargs) -> serializers.IntegerField:
+    """A query parameter naming a row by id: a positive integer the database can hold (not a 500)."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def reads(*permissions_needed: str) -> dict[str, list[str]]:

@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "newstunneler.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "newstunneler.openapi.ApiSchema",
     "DEFAULT_THROTTLE_CLASSES": ["apps.billing.throttles.PlanQuota"],
     "EXCEPTION_HANDLER": "newstunneler.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"flags": None},

@@ -2,11 +2,13 @@ from rest_framework import serializers
 
 from apps.articles import scoring
 from apps.articles.models import Analysis, Article, ArticleScore, Source
+from newstunneler.api import id_param
 from newstunneler.netguard import BlockedURL, check_url
 
 
 class SourceSerializer(serializers.ModelSerializer):
     credibility = serializers.FloatField(min_value=0, max_value=5, required=False)
+    site_url = serializers.CharField(read_only=True, help_text="the feed's own site link; empty until first polled")
 
     class Meta:
         model = Source
@@ -55,9 +57,9 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
 
 class ArticleListSerializer(serializers.ModelSerializer):
-    source = SourceBriefSerializer(read_only=True)
-    score = serializers.FloatField(source="score.total", read_only=True, default=None)
-    stance = serializers.CharField(source="analysis.stance", read_only=True, default=None)
+    source = SourceBriefSerializer(read_only=True, allow_null=True)
+    score = serializers.FloatField(source="score.total", read_only=True, default=None, allow_null=True)
+    stance = serializers.CharField(source="analysis.stance", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Article
@@ -65,8 +67,8 @@ class ArticleListSerializer(serializers.ModelSerializer):
 
 
 class ArticleDetailSerializer(ArticleListSerializer):
-    score = ScoreSerializer(read_only=True, default=None)
-    analysis = AnalysisSerializer(read_only=True, default=None)
+    score = ScoreSerializer(read_only=True, default=None, allow_null=True)
+    analysis = AnalysisSerializer(read_only=True, default=None, allow_null=True)
 
     class Meta(ArticleListSerializer.Meta):
         fields = ["id", "title", "url", "summary", "source", "published_at", "fetched_at", "tickers", "score", "analysis"]
@@ -76,7 +78,7 @@ class ArticleFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=200)
     min_score = serializers.FloatField(required=False)
     ticker = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=False)
-    source = serializers.IntegerField(required=False, min_value=1)
+    source = id_param(required=False)
     since = serializers.DateTimeField(required=False)
 
 

@@ -1,6 +1,6 @@
 """Billing API: an account's usage and limits (its own; staff may ask for any with ?account=ID)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
@@ -8,15 +8,19 @@ from rest_framework.views import APIView
 
 from apps.billing import selectors
 from apps.billing.models import Account, ApiKey
-from newstunneler.api import query_params, reads
+from newstunneler.api import id_param, query_params, reads
+from newstunneler.openapi import ErrorSerializer
 
-ACCOUNT = OpenApiParameter("account", int, description="staff only: another account's id")
+NO_ACCOUNT = OpenApiResponse(ErrorSerializer, description="You have no account, or no account has that id.")
 
 
-class UsageQuerySerializer(serializers.Serializer):
+class LimitsQuerySerializer(serializers.Serializer):
+    account = id_param(required=False, help_text="staff only: another account's id")
+
+
+class UsageQuerySerializer(LimitsQuerySerializer):
     period = serializers.RegexField(r"^(current|\d{4}-\d{2})$", required=False, default="current",
                                     error_messages={"invalid": "Use 'current' or YYYY-MM."})
-    account = serializers.IntegerField(required=False, min_value=1)
 
     def validate_period(self, value):
         try:
@@ -43,7 +47,7 @@ def account_for(request, account_id: int | None) -> Account:
 class UsageApi(APIView):
     required_permissions = reads()  # any authenticated caller: their own account
 
-    @extend_schema(parameters=[UsageQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[UsageQuerySerializer], responses={200: dict, 404: NO_ACCOUNT})
     def get(self, request):
         params = query_params(UsageQuerySerializer, request)
         return Response(selectors.usage(account=account_for(request, params.get("account")),
@@ -53,7 +57,7 @@ class UsageApi(APIView):
 class LimitsApi(APIView):
     required_permissions = reads()
 
-    @extend_schema(parameters=[ACCOUNT], responses={200: dict})
+    @extend_schema(parameters=[LimitsQuerySerializer], responses={200: dict, 404: NO_ACCOUNT})
     def get(self, request):
-        params = query_params(UsageQuerySerializer, request)
+        params = query_params(LimitsQuerySerializer, request)
         return Response(selectors.limits(account=account_for(request, params.get("account"))))

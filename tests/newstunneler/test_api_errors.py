@@ -28,3 +28,17 @@ def test_bad_input_lists_every_field(client, viewer):
     body = client.get("/api/v1/articles/?min_score=x&since=y").json()
     assert body["code"] == "invalid" and set(body["errors"]) == {"min_score", "since"}
     assert body["detail"] == "Invalid input: min_score, since."
+
+
+def test_an_id_too_large_for_the_database_is_a_400_not_a_crash(client, viewer):
+    # Found by schemathesis: ?source=72975998070813392896 was a 500 (OverflowError in the database driver).
+    client.force_login(viewer)
+    body = client.get("/api/v1/articles/?source=72975998070813392896").json()
+    assert body["code"] == "invalid" and list(body["errors"]) == ["source"]
+
+
+def test_a_cursor_that_is_not_ours_is_a_400_naming_cursor(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/api/v1/signals/?cursor=MkM")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": ["Invalid cursor: follow the next/previous links of a page."]}

@@ -20,3 +20,14 @@ def test_docs_pages_use_local_assets(client, viewer):
         page = client.get(url).content.decode()
         assert "/static/drf_spectacular_sidecar/" in page, url
         assert "cdn." not in page and "jsdelivr" not in page, url
+
+
+def test_schema_documents_the_error_answers(client, viewer):
+    client.force_login(viewer)
+    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    detail = paths["/api/v1/sources/{id}/"]
+    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "429"}
+    assert set(paths["/api/v1/jobs/stats"]["get"]["responses"]) == {"200", "401", "403", "429"}
+    assert "404" in paths["/api/v1/billing/limits"]["get"]["responses"]  # a user without an account
+    quota = detail["get"]["responses"]["429"]["content"]["application/json"]["schema"]["$ref"]
+    assert quota.endswith("/ThrottledError")
