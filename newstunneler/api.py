@@ -92,6 +92,11 @@ def query_params(serializer_class: type[serializers.Serializer], request) -> dic
     return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
 
 
+def on_refusal(request, undo) -> None:
+    """Call undo() if the view then answers this request with an error (e.g. give back a quota it took)."""
+    request._request.__dict__.setdefault("nt_on_refusal", []).append(undo)
+
+
 def exception_handler(exc, context):
     """One error shape for the whole API: {"detail", "code"} always; a 400 adds "errors" with each
     bad field's messages; a quota 429 adds limit, used and resets_at."""
@@ -99,6 +104,9 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
+    request = context.get("request")
+    for undo in getattr(getattr(request, "_request", None), "nt_on_refusal", ()):
+        undo()
     if response is None:
         return None
     data = response.data

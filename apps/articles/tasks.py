@@ -45,8 +45,8 @@ def refresh_source_metadata(source_id: int) -> None:
 def analyze_article(article_id: int, provider: str | None = None, account_id: int | None = None) -> None:
     analysis = services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
     if account_id is not None:  # asked for through the API: charge the account (billing, by actor name)
-        enqueue("record_usage", account_id, {
-            "analyses": 1, "prompt_tokens": analysis.prompt_tokens, "completion_tokens": analysis.completion_tokens,
+        enqueue("record_usage", account_id, {  # (the analysis itself was counted when it was asked for)
+            "prompt_tokens": analysis.prompt_tokens, "completion_tokens": analysis.completion_tokens,
             "llm_cost_usd": str(analysis.cost_usd)})
 
 

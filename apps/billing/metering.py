@@ -66,22 +66,28 @@ def month_used(account_id: int, metric: str, now: datetime | None = None) -> flo
     return float(flushed) + pending
 
 
-def check_analysis_budget(key: ApiKey, now: datetime | None = None) -> None:
-    """Before an analysis asked for through the API: the month's analyses and LLM spend must be under the plan."""
-    if not flags.is_enabled("rate_limiting"):
-        return
+def reserve_analysis(key: ApiKey, now: datetime | None = None) -> None:
+    """Before an analysis asked for through the API: the month's analyses and LLM spend must be under the
+    plan, and the analysis is counted at once (its tokens and cost when it ends). Check and count happen
+    under a per-account lock, so a burst of requests cannot overshoot the monthly analyses. The LLM budget
+    can still be overshot by the cost of the analyses already running when it runs out."""
     now = now or timezone.now()
+    if not flags.is_enabled("rate_limiting"):
+        record(key.account_id, "analyses", 1, now)
+        return
     plan, account_id = key.account.plan, key.account_id
     next_month = (now.date().replace(day=28) + timedelta(days=4)).replace(day=1)
     resets_at = datetime.combine(next_month, datetime.min.time(), tzinfo=UTC)
-    analyses = month_used(account_id, "analyses", now)
-    if analyses >= plan.analyses_per_month:
-        raise QuotaExceeded(what="Analyses per month", limit=plan.analyses_per_month, used=int(analyses),
-                            resets_at=resets_at)
-    spent = month_used(account_id, "llm_cost_usd", now)
-    if plan.llm_budget_usd is not None and spent >= float(plan.llm_budget_usd) > 0:
-        raise QuotaExceeded(what="LLM budget per month", limit=float(plan.llm_budget_usd), used=round(spent, 6),
-                            resets_at=resets_at)
+    with _redis().lock(cache.make_key(f"quota:{account_id}:analyses-lock"), timeout=10, blocking_timeout=10):
+        analyses = month_used(account_id, "analyses", now)
+        if analyses >= plan.analyses_per_month:
+            raise QuotaExceeded(what="Analyses per month", limit=plan.analyses_per_month, used=int(analyses),
+                                resets_at=resets_at)
+        spent = month_used(account_id, "llm_cost_usd", now)
+        if plan.llm_budget_usd is not None and spent >= float(plan.llm_budget_usd) > 0:
+            raise QuotaExceeded(what="LLM budget per month", limit=float(plan.llm_budget_usd), used=round(spent, 6),
+                                resets_at=resets_at)
+        record(account_id, "analyses", 1, now)
 
 
 def check_and_count(key: ApiKey, now: datetime | None = None) -> None:

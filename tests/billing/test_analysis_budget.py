@@ -1,6 +1,9 @@
 """Analyses asked for through the API are charged to the account and limited by its plan."""
 
 import json
+import threading
+
+import httpx
 
 import pytest
 
@@ -58,3 +61,32 @@ def test_staff_sessions_are_not_charged(admin_client, broker):
     article = factories.article("Tesla recall widens")
     assert admin_client.post(f"/api/v1/articles/{article.pk}/analyze/").status_code == 202
     assert metering.flush_usage() == 0
+
+
+def test_an_analysis_refused_by_the_view_is_not_counted(client, key, broker):
+    assert _analyze(client, key, 999_999).status_code == 404
+    bad = client.post(f"/api/v1/articles/{factories.article('Tesla recall widens').pk}/analyze/",
+                      data=json.dumps({"provider": "psychic"}), content_type="application/json",
+                      headers={"Authorization": f"Api-Key {key}"})
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["provider"]
+    metering.flush_usage()
+    assert not UsageRecord.objects.filter(metric="analyses").exclude(quantity=0).exists()
+
+
+def test_a_burst_of_analyses_cannot_overshoot_the_month(live_server, key, broker):
+    # The plan allows 1 analysis a month; 8 clients ask at once: exactly one is accepted.
+    article = factories.article("Apple (NASDAQ: AAPL) beats estimates")
+    statuses, lock = [], threading.Lock()
+
+    def ask():
+        with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Api-Key {key}"}) as http:
+            code = http.post(f"/api/v1/articles/{article.pk}/analyze/", json={}).status_code
+        with lock:
+            statuses.append(code)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert sorted(statuses) == [202] + [429] * 7
+    metering.flush_usage()
+    assert UsageRecord.objects.get(account__name="Quant Co", metric="analyses").quantity == 1
