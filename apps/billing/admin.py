@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db.models import Count, Sum
+from django.utils.html import format_html, format_html_join
 
-from apps.billing import services
+from apps.billing import selectors, services
 from apps.billing.models import Account, ApiKey, Plan, UsageRecord
 
 
@@ -27,7 +29,20 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username", "owner__email"]
     raw_id_fields = ["owner"]
     list_select_related = ["owner", "plan"]
+    readonly_fields = ["this_month"]
     inlines = [ApiKeyInline]
+
+    @admin.display(description="Usage now (this minute, today, this month)")
+    def this_month(self, obj):
+        if obj.pk is None:
+            return "-"
+        limits = selectors.limits(account=obj)
+        rows = [(name.replace("_", " "), limits[name]["used"], limits[name]["limit"], limits[name]["remaining"])
+                for name in ("requests_per_minute", "requests_per_day", "analyses_per_month",
+                             "llm_budget_usd_per_month")]
+        return format_html(
+            "<table><tr><th>limit</th><th>used</th><th>of</th><th>remaining</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows))
 
 
 @admin.register(ApiKey)
@@ -68,9 +83,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
 @admin.register(UsageRecord)
 class UsageRecordAdmin(admin.ModelAdmin):
     list_display = ["day", "account", "metric", "quantity"]
-    list_filter = ["metric", "day"]
+    list_filter = ["metric", "day", "account__plan", "account"]
+    search_fields = ["account__name"]
+    date_hierarchy = "day"
     list_select_related = ["account"]
     readonly_fields = ["account", "day", "metric", "quantity"]
 
     def has_add_permission(self, request):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the list: each metric's total over the rows the filters select (not just this page)."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["usage_totals"] = (
+                changelist.queryset.order_by().values("metric")
+                .annotate(total=Sum("quantity"), accounts=Count("account", distinct=True), days=Count("day", distinct=True))
+                .order_by("metric"))
+        return response

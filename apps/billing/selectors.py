@@ -57,10 +57,8 @@ def limits(*, account: Account) -> dict:
     client = get_redis_connection("default")
     minute_key, day_key, _, _ = metering.quota_keys(account.pk, now)
     used_minute, used_day = (int(value or 0) for value in client.mget(minute_key, day_key))
-    start, end = month_bounds("current")
-    month = UsageRecord.objects.filter(account=account, day__gte=start, day__lt=end)
-    analyses = float(month.filter(metric="analyses").aggregate(n=Sum("quantity"))["n"] or 0)
-    llm_cost = float(month.filter(metric="llm_cost_usd").aggregate(n=Sum("quantity"))["n"] or 0)
+    analyses = metering.month_used(account.pk, "analyses", now)  # flushed rows + what is pending in Redis
+    llm_cost = metering.month_used(account.pk, "llm_cost_usd", now)
 
     def entry(limit, used):
         return {"limit": limit, "used": used, "remaining": max(0, limit - used)}
