@@ -13,7 +13,9 @@ class Label(models.TextChoices):
 
 class SignalQuerySet(models.QuerySet):
     def with_article(self):
-        return self.select_related("article", "article__analysis")
+        """With the article's title and URL as `article_title` / `article_url` (what the API shows),
+        not the whole article row."""
+        return self.annotate(article_title=models.F("article__title"), article_url=models.F("article__url"))
 
     def latest_per_symbol(self):
         """The newest signal of each symbol (one row per symbol)."""

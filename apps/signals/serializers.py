@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from rest_framework import serializers
 
 from apps import flags
@@ -6,9 +8,11 @@ from apps.signals.models import Label, Signal
 
 
 class SignalSerializer(serializers.ModelSerializer):
+    """Read-only. Signals come from Signal.objects.with_article() (article_title / article_url annotated)."""
+
     article_id = serializers.IntegerField(read_only=True, allow_null=True)
-    article_title = serializers.CharField(source="article.title", read_only=True, default=None)
-    article_url = serializers.CharField(source="article.url", read_only=True, default=None)
+    article_title = serializers.CharField(read_only=True, allow_null=True)
+    article_url = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Signal
@@ -16,11 +20,37 @@ class SignalSerializer(serializers.ModelSerializer):
                   "article_title", "article_url", "created_at"]
 
     def to_representation(self, signal):
-        data = super().to_representation(signal)
-        request = self.context.get("request")
-        if request is not None and flags.is_enabled("signal_explanations", request=request):
+        # The fields above describe the output (and the OpenAPI schema); the dict is built directly,
+        # which is ~5x faster than field-by-field for the 50-200 rows of a page. A test pins it equal
+        # to the field-by-field output (representation_by_fields).
+        t, created_at = signal.t.astimezone(UTC), signal.created_at.astimezone(UTC)
+        data = {
+            "id": signal.id, "symbol": signal.symbol, "t": _iso(t), "score": float(signal.score),
+            "label": signal.label, "stance": signal.stance, "reasons": signal.reasons, "features": signal.features,
+            "article_id": signal.article_id, "article_title": getattr(signal, "article_title", None),
+            "article_url": getattr(signal, "article_url", None), "created_at": _iso(created_at),
+        }
+        if self._explains():
             data["explanation"] = explain(signal)
         return data
+
+    def _explains(self) -> bool:
+        """Whether the caller gets explanations (a per-user flag), asked once per page, not per row."""
+        if "_explains_answer" not in self.__dict__:
+            request = self.context.get("request")
+            self._explains_answer = request is not None and flags.is_enabled("signal_explanations", request=request)
+        return self._explains_answer
+
+
+def _iso(value: datetime) -> str:
+    """As DRF's DateTimeField renders a UTC datetime (ISO 8601, "Z" for UTC)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def representation_by_fields(serializer: SignalSerializer, signal: Signal) -> dict:
+    """The field-by-field output of ModelSerializer, which to_representation must equal."""
+    return serializers.ModelSerializer.to_representation(serializer, signal)
 
 
 def explain(signal: Signal) -> str:

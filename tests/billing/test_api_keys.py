@@ -77,3 +77,42 @@ def test_admin_creates_a_key_shows_it_once_and_revokes(admin_client, client, acc
     assert key not in admin_client.get(f"/admin/billing/apikey/{row.pk}/change/").content.decode()
     admin_client.post("/admin/billing/apikey/", {"action": "revoke", "_selected_action": [row.pk]})
     assert _get(client, key).status_code == 401
+
+
+def test_changes_apply_to_the_next_request_although_key_rows_are_cached(client, account, viewer):
+    row, key = services.api_key_create(account=account, name="bot")
+    assert _get(client, key, "/api/v1/billing/limits").json()["plan"] == "pro"  # the row is now cached
+    account.plan = Plan.objects.get(name="free")
+    account.save()
+    assert _get(client, key, "/api/v1/billing/limits").json()["plan"] == "free"
+    free = account.plan
+    free.requests_per_minute = 7
+    free.save()
+    assert _get(client, key, "/api/v1/billing/limits").json()["requests_per_minute"]["limit"] == 7
+    viewer.is_active = False
+    viewer.save()
+    assert _get(client, key).json()["detail"] == "The account's owner is inactive."
+    viewer.is_active = True
+    viewer.save()
+    account.active = False
+    account.save()
+    assert _get(client, key).json()["detail"] == "This account is inactive."
+    account.active = True
+    account.save()
+    assert _get(client, key).status_code == 200
+    row.delete()
+    assert _get(client, key).json()["detail"] == "Invalid API key."
+
+
+def test_a_row_read_before_a_revoke_committed_is_not_served_after_it(client, account):
+    # The race the generation token closes: a request loads the key row, the revoke commits, and the
+    # request then caches the row it read. The commit's invalidation wins.
+    from apps.billing import authentication
+
+    row, key = services.api_key_create(account=account, name="bot")
+    generation, before = authentication._load(row.prefix)  # a request reads the row (not revoked)
+    services.api_key_revoke(key=row)
+    authentication.forget([row.prefix])  # what the revoke's on_commit does
+    from django.core.cache import cache
+    cache.set(f"apikey:{row.prefix}", (generation, before), 300)  # the slow request caches what it read
+    assert _get(client, key).json()["detail"] == "This API key has been revoked."
