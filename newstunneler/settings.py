@@ -7,6 +7,7 @@ DATABASE_URL switches to PostgreSQL, REDIS_URL to an external Redis. README list
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from newstunneler.env import (
@@ -196,6 +197,8 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_TASKS_DATABASE = "default"
 WORKER_PROCESSES = env_int("NT_WORKER_PROCESSES", 1, minimum=1)
 WORKER_THREADS = env_int("NT_WORKER_THREADS", 4, minimum=1)
+# Web threads per gunicorn worker (gthread): each live alert stream holds one while connected.
+WEB_THREADS = env_int("NT_WEB_THREADS", 8, minimum=1)
 SCHEDULER_INTERVAL = env_int("NT_SCHEDULER_INTERVAL", 5, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -243,6 +246,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"LabelEnum": "apps.signals.models.Label"},
 }
 
 # --- Feature flags: NT_FLAG_<NAME>=on|off overrides the database for that flag in this process.
@@ -272,6 +276,31 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 # --- Admin user created by `make run` when none exists.
 ADMIN_USERNAME = env_str("NT_ADMIN_USERNAME", "admin")
 ADMIN_EMAIL = env_str("NT_ADMIN_EMAIL", "admin@localhost")
+
+# --- Email (digests): SMTP when NT_EMAIL_HOST is set, else printed to the console (embedded default).
+EMAIL_HOST = env_str("NT_EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "NT_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("NT_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("NT_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("NT_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("NT_EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("NT_EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_float("NT_EMAIL_TIMEOUT", 30.0, minimum=1.0)
+DEFAULT_FROM_EMAIL = env_str("NT_EMAIL_FROM", "News Tunneler <digests@localhost>")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("NT_EMAIL_USE_TLS and NT_EMAIL_USE_SSL are exclusive: pick one")
+# Links in emails (unsubscribe, articles) start with this: the address people reach the site at.
+PUBLIC_URL = env_str("NT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Alerts: strong signals (ScoringPolicy.signal_alert_score) go to Slack, webhooks and the live stream.
+SLACK_WEBHOOK_URL = env_str("NT_SLACK_WEBHOOK_URL")
+ALERT_DEBOUNCE_SECONDS = env_int("NT_ALERT_DEBOUNCE_SECONDS", 3600, minimum=1)
+WEBHOOK_TIMEOUT = env_float("NT_WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("NT_WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0.001)
+ALERT_STREAM_SECONDS = env_int("NT_ALERT_STREAM_SECONDS", 300, minimum=1)  # then the client reconnects
+ALERT_STREAM_KEEPALIVE = env_float("NT_ALERT_STREAM_KEEPALIVE", 15.0, minimum=0.1)
 
 # --- Logging.
 LOG_FORMAT = env_choice("NT_LOG_FORMAT", "console", {"console", "json"})

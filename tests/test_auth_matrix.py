@@ -35,6 +35,12 @@ MATRIX = [
     ("GET", "/api/v1/jobs/dead/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
     ("GET", "/api/v1/flags/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
     ("POST", "/api/v1/flags/rss_polling/toggle/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
+    # everyone signed in manages their own digest subscriptions; someone else's is not found
+    ("GET", "/api/v1/digests/subscriptions/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("POST", "/api/v1/digests/subscriptions/", {A: 401, V: 201, N: 201, D: 201, R: 401}),
+    ("GET", "/api/v1/digests/subscriptions/{subscription}/", {A: 401, V: 404, N: 404, D: 404, R: 401}),
+    # the live stream also needs the per-user flag alert_stream (targeting no one by default)
+    ("GET", "/api/v1/alerts/stream", {A: 401, V: 403, N: 403, D: 403, R: 401}),
     ("GET", "/api/schema/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
 ]
 
@@ -59,11 +65,16 @@ def keys(django_user_model):
 @pytest.fixture
 def ids():
     article = factories.article("Apple (NASDAQ: AAPL) beats estimates and raises guidance", analyse=True)
-    return {"article": article.pk, "source": factories.source().pk, "doomed": factories.source().pk}
+    from apps.signals.models import DigestSubscription
+
+    theirs = DigestSubscription.objects.create(email="someone-else@example.com", frequency="daily")
+    return {"article": article.pk, "source": factories.source().pk, "doomed": factories.source().pk,
+            "subscription": theirs.pk}
 
 
 BODIES = {("POST", "/api/v1/sources/"): {"url": "https://feeds.example.org/{caller}.xml"},
-          ("PATCH", "/api/v1/sources/{source}/"): {"enabled": False}}
+          ("PATCH", "/api/v1/sources/{source}/"): {"enabled": False},
+          ("POST", "/api/v1/digests/subscriptions/"): {"email": "{caller}@example.com", "frequency": "weekly"}}
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

@@ -179,6 +179,10 @@ class ScoringPolicy(models.Model):
     alert_threshold = models.FloatField(
         default=12.0, validators=[MinValueValidator(0)], help_text="Articles scoring at least this are analysed."
     )
+    signal_alert_score = models.FloatField(
+        default=75.0, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Signals scoring at least this (0-100) are alerted: Slack, webhooks, the live stream.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

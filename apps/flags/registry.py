@@ -31,6 +31,14 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
              "off: API-key requests are still metered but never refused for being over the plan"),
     FlagSpec("signal_explanations", FLAG, False, "Preview: a plain-English explanation on each signal.",
              "adds `explanation` to signal API responses for the users, groups or percent targeted"),
+    FlagSpec("email_digests", SWITCH, True, "Send the daily and weekly email digests.",
+             "send_daily_digest, send_weekly_digest and send_digest_to end as skipped jobs when off"),
+    FlagSpec("slack_alerts", SWITCH, True, "Post strong signals to Slack (NT_SLACK_WEBHOOK_URL).",
+             "off: send_slack_alert jobs end as skipped; without NT_SLACK_WEBHOOK_URL none are queued"),
+    FlagSpec("webhook_notifications", SWITCH, True, "Deliver events to the webhook endpoints.",
+             "off: no deliveries are queued and queued ones end as skipped"),
+    FlagSpec("alert_stream", FLAG, False, "Live alert stream (server-sent events) at /api/v1/alerts/stream.",
+             "the users, groups or percent targeted may connect; others get 403"),
 ]}
 
 # Flags of the original system whose features do not exist here yet (listed in README, not registered).

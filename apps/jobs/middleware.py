@@ -22,6 +22,7 @@ from dramatiq.middleware import SkipMessage
 from prometheus_client import Counter
 
 from apps.jobs.errors import PermanentError
+from apps.jobs.signals import job_dead
 from apps.jobs.heartbeat import Beater
 from apps.jobs.ledger_writer import Finished, reader, writer
 
@@ -155,6 +156,9 @@ class JobLedger(dramatiq.Middleware):
             outcome(message.actor_name, "dead")
             logger.warning("job_dead", job_id=message.message_id, actor=message.actor_name, attempts=retries + 1,
                            error=f"{error_class}: {error_message[:300]}")
+            job_dead.send(sender=type(self), job_id=message.message_id, actor=message.actor_name,
+                          queue=message.queue_name, error=f"{error_class}: {error_message[:1000]}",
+                          attempts=retries + 1)
             return
         delay = backoff_ms(retries, actor.options.get("min_backoff", settings.JOBS_MIN_BACKOFF_MS),
                            actor.options.get("max_backoff", settings.JOBS_MAX_BACKOFF_MS))

@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.signals.models import Signal
+from apps.signals.models import DigestRun, DigestSubscription, EventType, Signal, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Signal)
@@ -29,3 +30,90 @@ class SignalAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:articles_article_change", args=[obj.article_id])
         return format_html('<a href="{}">{}</a>', url, obj.article.title[:80])
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "user", "email", "frequency", "min_score", "active", "unsubscribed_at", "created_at"]
+    list_filter = ["frequency", "active"]
+    search_fields = ["email", "user__username", "user__email"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "unsubscribed_at"]
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    list_display = ["kind", "period", "recipient", "status", "signal_count", "sent_at", "error_short"]
+    list_filter = ["kind", "status"]
+    search_fields = ["recipient", "period"]
+    readonly_fields = ["kind", "period", "recipient", "subscription", "status", "signal_count", "error", "created_at",
+                       "claimed_at", "sent_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="error")
+    def error_short(self, obj):
+        return obj.error[:80]
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ["created_at", "event_type", "event_id", "attempt", "status_code", "ok", "error", "duration_ms"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-created_at")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "event_types", "enabled", "failing_since", "last_success_at", "disabled_reason"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["failing_since", "last_success_at", "disabled_reason", "created_at"]
+    inlines = [WebhookDeliveryInline]
+    actions = ["enable", "send_test_event"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["event_types"].help_text = f"A JSON list of any of: {', '.join(EventType.values)}."
+        return form
+
+    @admin.action(description="Enable again (clears the failure state)")
+    def enable(self, request, queryset):
+        count = queryset.update(enabled=True, failing_since=None, disabled_reason="")
+        self.message_user(request, f"Enabled {count} endpoint(s).", messages.SUCCESS)
+
+    @admin.action(description="Send a test event (webhook.test) now")
+    def send_test_event(self, request, queryset):
+        import uuid
+
+        from apps.jobs.enqueue import enqueue
+
+        for endpoint in queryset:
+            enqueue("deliver_webhook", endpoint.pk, {"id": str(uuid.uuid4()), "type": "webhook.test",
+                                                      "created_at": timezone.now().isoformat(), "data": {}})
+        self.message_user(request, f"Queued a test event to {queryset.count()} endpoint(s); see their delivery log.",
+                          messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "endpoint", "event_type", "attempt", "status_code", "ok", "error_short", "duration_ms"]
+    list_filter = ["ok", "event_type", "endpoint"]
+    search_fields = ["event_id", "error"]
+    list_select_related = ["endpoint"]
+    readonly_fields = ["endpoint", "event_type", "event_id", "attempt", "status_code", "ok", "error", "duration_ms",
+                       "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="error")
+    def error_short(self, obj):
+        return obj.error[:80]

@@ -1,15 +1,31 @@
-"""Signals API: list with filters, top, latest per symbol, search."""
+"""Signals API: list with filters, top, latest per symbol, search; digest subscriptions; the live alert stream."""
+
+import json
+import time
 
 from django.conf import settings
 from django.core.cache import cache
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from django.http import StreamingHttpResponse
+from django_redis import get_redis_connection
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps import flags
-from apps.signals import selectors
-from apps.signals.serializers import SearchFilterSerializer, SignalFilterSerializer, SignalSerializer, TopFilterSerializer
+from apps.signals import notify, selectors
+from apps.signals.models import DigestSubscription
+from apps.signals.serializers import (
+    DigestSubscriptionSerializer,
+    SearchFilterSerializer,
+    SignalFilterSerializer,
+    SignalSerializer,
+    TopFilterSerializer,
+)
 from newstunneler.api import Pagination, query_params, reads
 
 VIEW_SIGNALS = reads("signals.view_signal")
@@ -68,3 +84,71 @@ class SignalSearchApi(APIView):
     def get(self, request):
         signals = selectors.signal_search(**query_params(SearchFilterSerializer, request))
         return Response(SignalSerializer(signals, many=True, context={"request": request}).data)
+
+
+class DigestSubscriptionViewSet(viewsets.ModelViewSet):
+    """Your own digest subscriptions (staff manage everyone's in the admin)."""
+
+    serializer_class = DigestSubscriptionSerializer
+    queryset = DigestSubscription.objects.none()  # (for the schema; get_queryset picks the caller's own)
+    pagination_class = Pagination
+    # Anyone signed in manages their own subscriptions: no role permission needed beyond that.
+    required_permissions = {method: [] for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")}
+
+    def get_queryset(self):
+        return DigestSubscription.objects.filter(user=self.request.user).select_related("user")
+
+    def perform_create(self, serializer):
+        serializer.save(user=self.request.user)
+
+
+class IgnoreAccept(DefaultContentNegotiation):
+    """The stream answers text/event-stream whatever Accept says; its errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class AlertStreamApi(APIView):
+    """Server-sent events: each new strong signal as `event: signal` with the signal's JSON (the
+    same fields as the signals API), `: keepalive` comments in between. The connection ends after
+    NT_ALERT_STREAM_SECONDS; EventSource clients reconnect by themselves (`retry: 3000`)."""
+
+    required_permissions = VIEW_SIGNALS
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAccept
+
+    @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
+        OpenApiTypes.STR, description="`event: signal` / `data: {signal JSON}` per strong signal")})
+    def get(self, request):
+        if not flags.is_enabled("alert_stream", request=request):
+            raise PermissionDenied("The live alert stream is not enabled for you (flag alert_stream).")
+        pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(notify.stream_channel())  # before answering: nothing published after this is missed
+        response = StreamingHttpResponse(
+            stream_events(pubsub, settings.ALERT_STREAM_SECONDS, settings.ALERT_STREAM_KEEPALIVE),
+            content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+        return response
+
+
+def stream_events(pubsub, seconds: float, keepalive: float):
+    try:
+        yield "retry: 3000\n: connected\n\n"
+        deadline = last = time.monotonic()
+        deadline += seconds
+        while time.monotonic() < deadline:
+            # Short waits: the cache's Redis socket timeout (2 s) must not fire while idle.
+            message = pubsub.get_message(timeout=min(1.0, keepalive))
+            now = time.monotonic()
+            if message is not None and message.get("type") == "message":
+                data = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
+                signal_id = json.loads(data).get("id", "")
+                yield f"id: {signal_id}\nevent: signal\ndata: {data}\n\n"
+                last = now
+            elif now - last >= keepalive:
+                yield ": keepalive\n\n"
+                last = now
+    finally:
+        pubsub.close()

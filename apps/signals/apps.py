@@ -6,3 +6,9 @@ class SignalsConfig(AppConfig):
 
     name = "apps.signals"
     label = "signals"
+
+    def ready(self):
+        from apps.jobs.signals import job_dead
+        from apps.signals import notify
+
+        job_dead.connect(notify.job_died, dispatch_uid="signals-webhook-job-dead")

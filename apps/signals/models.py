@@ -1,5 +1,8 @@
-"""Per-ticker signals built from analysed articles."""
+"""Per-ticker signals built from analysed articles, and who hears about them (digests, webhooks)."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -51,3 +54,141 @@ class Signal(models.Model):
 
     def __str__(self):
         return f"{self.symbol} {self.score:.0f} {self.label}"
+
+
+# --- Notify: digests, webhooks ---------------------------------------------------------------
+
+class Frequency(models.TextChoices):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class DigestSubscription(models.Model):
+    """Someone who gets a digest by email: a user (their address) or a bare address."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="digest_subscriptions")
+    email = models.EmailField(blank=True, help_text="Sent here; empty: the user's own address.")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.DAILY)
+    min_score = models.FloatField(default=60, validators=[MinValueValidator(0), MaxValueValidator(100)],
+                                  help_text="Only signals scoring at least this (0-100).")
+    symbols = models.JSONField(default=list, blank=True, help_text="Only these symbols (empty: all).")
+    labels = models.JSONField(default=list, blank=True, help_text="Only these labels (empty: all).")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(email=""),
+                                              name="digest_subscription_has_recipient")]
+
+    def __str__(self):
+        return f"{self.frequency} digest to {self.recipient or '?'}"
+
+    @property
+    def recipient(self) -> str:
+        return (self.email or (self.user.email if self.user_id else "")).strip().lower()
+
+    def clean(self):
+        if not self.user_id and not self.email:
+            raise ValidationError({"email": "Give an email address or a user."})
+        if self.user_id and not self.email and not self.user.email:
+            raise ValidationError({"email": "That user has no email address: give one."})
+        bad = [label for label in self.labels if label not in Label.values]
+        if bad:
+            raise ValidationError({"labels": f"Unknown label(s): {', '.join(map(str, bad))}."})
+
+
+class DigestRun(models.Model):
+    """One digest for one recipient and period: the row that makes sending idempotent."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=10, choices=Frequency.choices)
+    period = models.CharField(max_length=10, help_text="YYYY-MM-DD (daily) or YYYY-Www (weekly)")
+    recipient = models.EmailField()
+    subscription = models.ForeignKey(DigestSubscription, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    signal_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a job last started sending it.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["kind", "period", "recipient"], name="digest_run_once")]
+
+    def __str__(self):
+        return f"{self.kind} {self.period} to {self.recipient}: {self.status}"
+
+
+class EventType(models.TextChoices):
+    SIGNAL_CREATED = "signal.created"
+    DIGEST_SENT = "digest.sent"
+    JOB_DEAD = "job.dead"
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """An outside URL that gets signed POSTs for the events it subscribes to."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=2000, help_text="http(s) on a public address (the feeds' SSRF rules).")
+    secret = models.CharField(max_length=200, default=new_webhook_secret,
+                              help_text="Signs each payload (HMAC-SHA256); share it with the receiver.")
+    event_types = models.JSONField(default=list, help_text=f"Any of {', '.join(EventType.values)}.")
+    enabled = models.BooleanField(default=True)
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure since the last success.")
+    disabled_reason = models.TextField(blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from newstunneler.netguard import BlockedURL, check_url
+
+        bad = [event for event in self.event_types if event not in EventType.values]
+        if bad or not isinstance(self.event_types, list):
+            raise ValidationError({"event_types": f"Use a list of: {', '.join(EventType.values)}."})
+        try:
+            check_url(self.url)
+        except BlockedURL as exc:
+            raise ValidationError({"url": str(exc)}) from None
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_type = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=36, help_text="The same for every attempt of one event.")
+    attempt = models.PositiveIntegerField(default=1)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint_idx")]
+
+    def __str__(self):
+        return f"{self.event_type} -> {self.endpoint}: {self.status_code or self.error[:40]}"

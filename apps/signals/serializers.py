@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from apps import flags
 
-from apps.signals.models import Label, Signal
+from apps.signals.models import DigestSubscription, Label, Signal
 
 
 class SignalSerializer(serializers.ModelSerializer):
@@ -75,3 +75,28 @@ class TopFilterSerializer(serializers.Serializer):
 class SearchFilterSerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200)
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=200)
+
+
+class DigestSubscriptionSerializer(serializers.ModelSerializer):
+    symbols = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$"), required=False, max_length=100,
+        help_text="Only these symbols (empty: all).")
+    labels = serializers.ListField(child=serializers.ChoiceField(choices=Label.choices), required=False,
+                                   help_text="Only these labels (empty: all).")
+    recipient = serializers.CharField(read_only=True, help_text="Where it is sent.")
+
+    class Meta:
+        model = DigestSubscription
+        fields = ["id", "email", "recipient", "frequency", "min_score", "symbols", "labels", "active", "created_at"]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"min_score": {"min_value": 0, "max_value": 100}}
+
+    def validate_symbols(self, value):
+        return sorted({symbol.upper() for symbol in value})
+
+    def validate(self, data):
+        user = self.context["request"].user
+        email = data.get("email", getattr(self.instance, "email", ""))
+        if not email and not user.email:
+            raise serializers.ValidationError({"email": ["Your user has no email address: give one."]})
+        return data

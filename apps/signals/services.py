@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.articles.models import Analysis, Article
-from apps.signals import scoring
+from apps.signals import notify, scoring
 from apps.signals.models import Signal
 
 logger = structlog.get_logger(__name__)
@@ -35,9 +35,9 @@ def signals_from_analysis(*, analysis: Analysis) -> list[Signal]:
     article = analysis.article
     features = features_for(analysis)
     scored = scoring.score(features, f"{article.title}. {article.summary}")
-    signals = []
+    signals, created = [], []
     for symbol in dict.fromkeys(analysis.tickers):
-        signal, _ = Signal.objects.update_or_create(
+        signal, new = Signal.objects.update_or_create(
             symbol=symbol, t=article.published_at,
             defaults={
                 "score": scored.score, "label": scored.label, "stance": analysis.stance, "reasons": scored.reasons,
@@ -45,6 +45,9 @@ def signals_from_analysis(*, analysis: Analysis) -> list[Signal]:
             },
         )
         signals.append(signal)
+        if new:
+            created.append(signal)
+    notify.signals_created(created)  # strong new ones are announced once this commits
     logger.info("signals_built", analysis_id=analysis.pk, symbols=[s.symbol for s in signals], score=scored.score)
     return signals
 

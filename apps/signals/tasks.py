@@ -1,9 +1,13 @@
 """Actors of the signals app."""
 
+from datetime import datetime
+
 import dramatiq
+from django.utils import timezone
 
 from apps.articles.models import Analysis
-from apps.signals import services
+from apps.signals import digests, notify, services
+from apps.signals.models import DigestSubscription, Frequency
 
 
 @dramatiq.actor(queue_name="signals", max_retries=3, throws=(Analysis.DoesNotExist,))
@@ -15,3 +19,40 @@ def signals_from_analysis(analysis_id: int) -> None:
 @dramatiq.actor(queue_name="maintenance", max_retries=1)
 def retention_cleanup() -> None:
     services.retention_cleanup()
+
+
+# --- Notify: digests and alerts (queue "notify"; retried up to an hour apart, then dead letters) ---
+
+NOTIFY = {"queue_name": "notify", "max_retries": 5, "min_backoff": 15_000, "max_backoff": 3_600_000}
+
+
+@dramatiq.actor(**NOTIFY, flag="email_digests")
+def send_daily_digest() -> None:
+    """Scheduled 08:00 UTC: one send_digest_to job per active daily subscription."""
+    digests.fan_out(Frequency.DAILY, timezone.now())
+
+
+@dramatiq.actor(**NOTIFY, flag="email_digests")
+def send_weekly_digest() -> None:
+    """Scheduled Monday 08:00 UTC: one send_digest_to job per active weekly subscription."""
+    digests.fan_out(Frequency.WEEKLY, timezone.now())
+
+
+@dramatiq.actor(**NOTIFY, flag="email_digests")
+def send_digest_to(subscription_id: int, kind: str, now: str) -> None:
+    """One subscription's digest for the period of `now` (ISO time of the fan-out), sent at most once."""
+    subscription = DigestSubscription.objects.select_related("user").filter(pk=subscription_id, active=True).first()
+    if subscription is None or not subscription.recipient:
+        return  # unsubscribed (or deleted) since it was queued
+    digests.send(kind, recipient=subscription.recipient, subscription=subscription,
+                 now=datetime.fromisoformat(now))
+
+
+@dramatiq.actor(**NOTIFY, flag="slack_alerts")
+def send_slack_alert(signal_id: int) -> None:
+    notify.send_slack_alert(signal_id)
+
+
+@dramatiq.actor(**NOTIFY, flag="webhook_notifications")
+def deliver_webhook(endpoint_id: int, event: dict) -> None:
+    notify.deliver(endpoint_id, event)

@@ -1,10 +1,16 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from apps.signals import api
+
+router = SimpleRouter()
+router.register("digests/subscriptions", api.DigestSubscriptionViewSet, basename="digest-subscription")
 
 urlpatterns = [
     path("signals/", api.SignalListApi.as_view(), name="signal-list"),
     path("signals/top/", api.SignalTopApi.as_view(), name="signal-top"),
     path("signals/latest/", api.SignalLatestApi.as_view(), name="signal-latest"),
     path("signals/search/", api.SignalSearchApi.as_view(), name="signal-search"),
+    path("alerts/stream", api.AlertStreamApi.as_view(), name="alert-stream"),
+    *router.urls,
 ]

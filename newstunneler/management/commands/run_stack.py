@@ -34,7 +34,8 @@ class Command(BaseCommand):
         commands = {
             "web": [
                 sys.executable, "-m", "gunicorn", "newstunneler.wsgi:application",
-                "--bind", bind, "--workers", str(web_workers), "--graceful-timeout", "10",
+                "--bind", bind, "--workers", str(web_workers), "--threads", str(settings.WEB_THREADS),
+                "--graceful-timeout", "10",
                 "--timeout", "60", "--error-logfile", "-",
                 "--control-socket", str(Path(settings.VAR_DIR) / "gunicorn.ctl"),
             ],
