@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
@@ -70,6 +71,16 @@ class WebhookDeliveryInline(admin.TabularInline):
         return super().get_queryset(request).order_by("-created_at")
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https", help_text=WebhookEndpoint._meta.get_field("url").help_text)
+    event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple,
+                                            help_text="The events this endpoint gets.")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "secret", "event_types", "enabled"]
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "event_types", "enabled", "failing_since", "last_success_at", "disabled_reason"]
@@ -79,10 +90,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     inlines = [WebhookDeliveryInline]
     actions = ["enable", "send_test_event"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.base_fields["event_types"].help_text = f"A JSON list of any of: {', '.join(EventType.values)}."
-        return form
+    form = WebhookEndpointForm
 
     @admin.action(description="Enable again (clears the failure state)")
     def enable(self, request, queryset):

@@ -163,13 +163,16 @@ class WebhookEndpoint(models.Model):
     def clean(self):
         from newstunneler.netguard import BlockedURL, check_url
 
-        bad = [event for event in self.event_types if event not in EventType.values]
-        if bad or not isinstance(self.event_types, list):
-            raise ValidationError({"event_types": f"Use a list of: {', '.join(EventType.values)}."})
+        errors = {}
+        if not isinstance(self.event_types, list) or not self.event_types or any(
+                event not in EventType.values for event in self.event_types):
+            errors["event_types"] = f"Choose one or more of: {', '.join(EventType.values)}."
         try:
             check_url(self.url)
         except BlockedURL as exc:
-            raise ValidationError({"url": str(exc)}) from None
+            errors["url"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
 
 
 class WebhookDelivery(models.Model):

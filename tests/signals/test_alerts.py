@@ -173,3 +173,15 @@ def test_webhook_notifications_off_queues_nothing(endpoint):
     flag_services.flag_set(name="webhook_notifications", enabled=False)
     assert notify.emit("signal.created", {"symbol": "MSFT"}) == 0
     assert not Job.objects.filter(actor="deliver_webhook").exists()
+
+
+def test_admin_form_names_every_bad_field(admin_client, settings):
+    settings.ALLOW_PRIVATE_URLS = False
+    page = admin_client.get("/admin/signals/webhookendpoint/add/").content.decode()
+    assert 'type="checkbox" name="event_types" value="job.dead"' in page
+    response = admin_client.post("/admin/signals/webhookendpoint/add/", {
+        "name": "desk", "url": "http://127.0.0.1:9/hook", "secret": "x", "enabled": "on",
+        "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0"})
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"url", "event_types"} and "127.0.0.1" in errors["url"][0]
+    assert not WebhookEndpoint.objects.exists()

@@ -46,7 +46,7 @@ class Command(OperatorCommand):
                 try:
                     outcome = digests.send(kind, recipient=recipient, now=now, subscription=subscription,
                                            min_score=DEFAULT_MIN_SCORE)
-                    status = outcome.status + (f" ({outcome.signals} signals)" if outcome.signals else "")
+                    status = outcome.status + (f" ({_signals(outcome.signals)})" if outcome.signals else "")
                 except Exception as exc:  # report and go on: one bad address must not stop the rest
                     failed += 1
                     status = "failed"
@@ -70,4 +70,8 @@ class Command(OperatorCommand):
                                         symbols=subscription.symbols, labels=subscription.labels)
         else:
             found = digests.signals_for(kind, start, end, min_score=DEFAULT_MIN_SCORE)
-        return f"would send ({len(found)} signals)" if found else "empty"
+        return f"would send ({_signals(len(found))})" if found else "empty"
+
+
+def _signals(count: int) -> str:
+    return f"{count} signal{'' if count == 1 else 's'}"
