@@ -1,8 +1,9 @@
 """Outbound URL safety (SSRF guard) shared by everything that fetches a URL someone typed in:
-feeds, and later webhooks. Only http(s); hosts must resolve to public addresses unless allowed."""
+feeds and webhooks; and the shared HTTP clients they use. Only http(s); hosts must resolve to public addresses unless allowed."""
 
 import ipaddress
 import socket
+import threading
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -53,3 +54,20 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not _is_public(address):
             raise BlockedURL(f"{host} resolves to {address}, a private, loopback, link-local or reserved address")
+
+
+_clients: dict[str, "httpx.Client"] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client(purpose: str, **options) -> "httpx.Client":
+    """One httpx client per purpose per process (thread-safe), built on first use with `options`:
+    building one loads the CA bundle (~45 ms), too slow to do per request. Redirects are never
+    followed unless a caller follows them itself, checking each hop (a redirect could lead past
+    check_url)."""
+    import httpx
+
+    with _clients_lock:
+        if purpose not in _clients:
+            _clients[purpose] = httpx.Client(follow_redirects=False, **options)
+        return _clients[purpose]

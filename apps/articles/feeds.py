@@ -4,7 +4,6 @@ the SSRF guard), conditional GET; feedparser on the fetched bytes (its HTML sani
 import calendar
 import html
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,7 @@ import feedparser
 import httpx
 from django.conf import settings
 
-from newstunneler.netguard import BlockedURL, check_url
+from newstunneler.netguard import BlockedURL, check_url, shared_client
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -65,21 +64,12 @@ class ParsedFeed:
     skipped: int = 0  # entries with no link or no title
 
 
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
-
-
 def http_client() -> httpx.Client:
-    """One client per process (thread-safe): building one loads the CA bundle, ~45 ms each time."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client(
-                follow_redirects=False,
-                headers={"User-Agent": settings.HTTP_USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
-                limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-            )
-        return _client
+    return shared_client(
+        "feeds",
+        headers={"User-Agent": settings.HTTP_USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+    )
 
 
 def fetch(url: str, etag: str = "", last_modified: str = "", client: httpx.Client | None = None) -> Fetched:

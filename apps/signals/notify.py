@@ -9,7 +9,6 @@ stream (Redis pub/sub), queues a Slack alert for each (debounced per symbol and 
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -27,7 +26,7 @@ from apps.articles.models import ScoringPolicy
 from apps.jobs.enqueue import enqueue
 from apps.jobs.errors import PermanentError
 from apps.signals.models import EventType, Signal, WebhookDelivery, WebhookEndpoint
-from newstunneler.netguard import BlockedURL, check_url, check_url_syntax
+from newstunneler.netguard import BlockedURL, check_url, check_url_syntax, shared_client
 
 logger = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-NT-Signature"
@@ -82,18 +81,8 @@ def publish(payload: dict) -> None:
 
 # --- Outbound HTTP -------------------------------------------------------------------------------
 
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
-
-
 def http_client() -> httpx.Client:
-    """One client per process; redirects are never followed (a redirect could lead past the SSRF check)."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client(follow_redirects=False, headers={"User-Agent": settings.HTTP_USER_AGENT},
-                                   timeout=settings.WEBHOOK_TIMEOUT)
-        return _client
+    return shared_client("notify", headers={"User-Agent": settings.HTTP_USER_AGENT}, timeout=settings.WEBHOOK_TIMEOUT)
 
 
 def _post(url: str, body: bytes, headers: dict) -> httpx.Response:
