@@ -23,15 +23,15 @@ class SignalSerializer(serializers.ModelSerializer):
         # The fields above describe the output (and the OpenAPI schema); the dict is built directly,
         # which is ~5x faster than field-by-field for the 50-200 rows of a page. A test pins it equal
         # to the field-by-field output (representation_by_fields).
-        t, created_at = signal.t.astimezone(UTC), signal.created_at.astimezone(UTC)
+        row = signal if isinstance(signal, dict) else vars(signal)  # a values() row, or a model's attributes
         data = {
-            "id": signal.id, "symbol": signal.symbol, "t": _iso(t), "score": float(signal.score),
-            "label": signal.label, "stance": signal.stance, "reasons": signal.reasons, "features": signal.features,
-            "article_id": signal.article_id, "article_title": getattr(signal, "article_title", None),
-            "article_url": getattr(signal, "article_url", None), "created_at": _iso(created_at),
+            "id": row["id"], "symbol": row["symbol"], "t": _iso(row["t"].astimezone(UTC)), "score": float(row["score"]),
+            "label": row["label"], "stance": row["stance"], "reasons": row["reasons"], "features": row["features"],
+            "article_id": row["article_id"], "article_title": row.get("article_title"),
+            "article_url": row.get("article_url"), "created_at": _iso(row["created_at"].astimezone(UTC)),
         }
         if self._explains():
-            data["explanation"] = explain(signal)
+            data["explanation"] = explain(data)
         return data
 
     def _explains(self) -> bool:
@@ -53,11 +53,15 @@ def representation_by_fields(serializer: SignalSerializer, signal: Signal) -> di
     return serializers.ModelSerializer.to_representation(serializer, signal)
 
 
-def explain(signal: Signal) -> str:
-    """A plain-English account of the score (preview behind the signal_explanations flag)."""
-    top = [f"{r['factor'].removeprefix('topic:').replace('_', ' ')} ({r['contribution']:+.0f})" for r in signal.reasons[:3]]
-    lean = "bullish" if signal.score > 55 else "bearish" if signal.score < 45 else "neutral"
-    return f"{signal.symbol} scores {signal.score:.0f}/100 ({signal.label}, {lean}), mostly from " + ", ".join(top or ["no strong factor"]) + "."
+def explain(signal: dict) -> str:
+    """A plain-English account of the score (preview behind the signal_explanations flag), from a
+    signal's representation."""
+    top = [f"{r['factor'].removeprefix('topic:').replace('_', ' ')} ({r['contribution']:+.0f})"
+           for r in signal["reasons"][:3]]
+    score = signal["score"]
+    lean = "bullish" if score > 55 else "bearish" if score < 45 else "neutral"
+    return (f"{signal['symbol']} scores {score:.0f}/100 ({signal['label']}, {lean}), mostly from "
+            + ", ".join(top or ["no strong factor"]) + ".")
 
 
 class SignalFilterSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""The signal serializer builds its dict directly (speed); it must equal DRF's field-by-field output."""
+"""The signal serializer builds its dict directly (speed), from models or values() rows; it must equal
+DRF's field-by-field output."""
 
 import pytest
 
@@ -22,5 +23,7 @@ def test_direct_representation_equals_the_field_by_field_one():
         direct, by_fields = serializer.to_representation(signal), representation_by_fields(serializer, signal)
         assert direct == by_fields
         assert list(direct) == list(by_fields)  # same key order too
+    rows = list(Signal.objects.with_article().order_by("id").values(*SignalSerializer.Meta.fields))
+    assert [serializer.to_representation(row) for row in rows] == [serializer.to_representation(s) for s in signals]
     with_article = next(s for s in signals if s.article_id)
     assert serializer.to_representation(with_article)["article_title"].startswith(("Apple", "Tesla"))
