@@ -1,6 +1,7 @@
 """Who hears about strong signals, and how: Slack, outbound webhooks and the live stream.
 
 A signal is strong when its score is at least ScoringPolicy.signal_alert_score (admin-editable).
+Only new signals about news of the last 24 h are announced; backfills announce nothing.
 When the transaction that created strong signals commits, `announce` publishes them on the live
 stream (Redis pub/sub), queues a Slack alert for each (debounced per symbol and article) and a
 `signal.created` webhook event. Every send is a job in the ledger: retried, then a dead letter.
@@ -30,6 +31,7 @@ from newstunneler.netguard import BlockedURL, check_url, check_url_syntax, share
 
 logger = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-NT-Signature"
+ALERT_MAX_AGE = timedelta(hours=24)  # a signal about older news is stored, not announced
 
 
 class DeliveryFailed(Exception):
@@ -39,11 +41,13 @@ class DeliveryFailed(Exception):
 # --- Strong signals -------------------------------------------------------------------------------
 
 def signals_created(signals: list[Signal]) -> None:
-    """Call inside the transaction that created `signals`: the strong ones are announced once it commits."""
+    """Call inside the transaction that created `signals`: the strong ones about news of the last
+    ALERT_MAX_AGE (not an old story a feed just listed) are announced once it commits."""
     if not signals:
         return
     threshold = ScoringPolicy.current().signal_alert_score
-    strong = [signal.pk for signal in signals if signal.score >= threshold]
+    fresh_since = timezone.now() - ALERT_MAX_AGE
+    strong = [signal.pk for signal in signals if signal.score >= threshold and signal.t >= fresh_since]
     if strong:
         transaction.on_commit(lambda: announce(strong))
 

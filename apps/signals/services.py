@@ -30,8 +30,9 @@ def features_for(analysis: Analysis) -> dict[str, float]:
 
 
 @transaction.atomic
-def signals_from_analysis(*, analysis: Analysis) -> list[Signal]:
-    """Upsert one signal per ticker of the analysis at the article's publication time."""
+def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[Signal]:
+    """Upsert one signal per ticker of the analysis at the article's publication time. New strong
+    ones are announced (alerts, webhooks, live stream) unless `announce` is False (backfills)."""
     article = analysis.article
     features = features_for(analysis)
     scored = scoring.score(features, f"{article.title}. {article.summary}")
@@ -47,7 +48,8 @@ def signals_from_analysis(*, analysis: Analysis) -> list[Signal]:
         signals.append(signal)
         if new:
             created.append(signal)
-    notify.signals_created(created)  # strong new ones are announced once this commits
+    if announce:
+        notify.signals_created(created)  # strong, fresh new ones are announced once this commits
     logger.info("signals_built", analysis_id=analysis.pk, symbols=[s.symbol for s in signals], score=scored.score)
     return signals
 

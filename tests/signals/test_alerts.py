@@ -185,3 +185,19 @@ def test_admin_form_names_every_bad_field(admin_client, settings):
     errors = response.context["adminform"].form.errors
     assert set(errors) == {"url", "event_types"} and "127.0.0.1" in errors["url"][0]
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_old_news_and_backfills_are_not_announced(httpserver, endpoint, every_signal_is_strong, run_jobs):
+    from django.core.management import call_command
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    factories.article("Apple (NASDAQ: AAPL) beats estimates", analyse=True,
+                      published_at=timezone.now() - timedelta(days=3))  # a feed listing an old story
+    factories.article("Microsoft (NASDAQ: MSFT) wins record cloud contract", analyse=True)  # fresh
+    run_jobs()
+    assert [d.event_type for d in WebhookDelivery.objects.all()] == ["signal.created"]  # MSFT only
+    Signal.objects.all().delete()  # the analyses stay: backfill_signals rebuilds the signals from them
+    call_command("backfill_signals")
+    run_jobs()
+    assert set(Signal.objects.values_list("symbol", flat=True)) == {"AAPL", "MSFT"}
+    assert WebhookDelivery.objects.count() == 1  # rebuilt silently

@@ -22,6 +22,6 @@ class Command(OperatorCommand):
         built = 0
         self.stdout.write(f"Building signals from {total} analysis(es) ...")
         for done, analysis in enumerate(analyses.iterator(chunk_size=500), 1):
-            built += len(services.signals_from_analysis(analysis=analysis))
+            built += len(services.signals_from_analysis(analysis=analysis, announce=False))
             self.progress(done, total, f"last id {analysis.pk}")
         self.stdout.write(self.style.SUCCESS(f"{built} signal(s) written from {total} analysis(es)."))
