@@ -1,11 +1,13 @@
-"""Outbound URL safety (SSRF guard) shared by everything that fetches a URL someone typed in:
-feeds and webhooks; and the shared HTTP clients they use. Only http(s); hosts must resolve to public addresses unless allowed."""
+"""Outbound URL safety (SSRF guard) shared by everything that fetches a URL someone typed in
+(feeds, webhooks), and the HTTP clients they share. Only http(s); hosts must resolve to public
+addresses unless allowed."""
 
 import ipaddress
 import socket
 import threading
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 
 
@@ -56,16 +58,15 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
             raise BlockedURL(f"{host} resolves to {address}, a private, loopback, link-local or reserved address")
 
 
-_clients: dict[str, "httpx.Client"] = {}
+_clients: dict[str, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
-def shared_client(purpose: str, **options) -> "httpx.Client":
+def shared_client(purpose: str, **options) -> httpx.Client:
     """One httpx client per purpose per process (thread-safe), built on first use with `options`:
     building one loads the CA bundle (~45 ms), too slow to do per request. Redirects are never
     followed unless a caller follows them itself, checking each hop (a redirect could lead past
     check_url)."""
-    import httpx
 
     with _clients_lock:
         if purpose not in _clients:

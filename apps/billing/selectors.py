@@ -3,7 +3,6 @@
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Sum
 from django.utils import timezone
 from django_redis import get_redis_connection
 

@@ -95,9 +95,13 @@ class DigestSubscription(models.Model):
             raise ValidationError({"email": "Give an email address or a user."})
         if self.user_id and not self.email and not self.user.email:
             raise ValidationError({"email": "That user has no email address: give one."})
-        bad = [label for label in self.labels if label not in Label.values]
-        if bad:
-            raise ValidationError({"labels": f"Unknown label(s): {', '.join(map(str, bad))}."})
+        errors = {}
+        if not isinstance(self.labels, list) or any(label not in Label.values for label in self.labels):
+            errors["labels"] = f"A list of any of: {', '.join(Label.values)}."
+        if not isinstance(self.symbols, list) or not all(isinstance(symbol, str) for symbol in self.symbols):
+            errors["symbols"] = 'A list of symbols, e.g. ["AAPL", "MSFT"].'
+        if errors:
+            raise ValidationError(errors)
 
 
 class DigestRun(models.Model):

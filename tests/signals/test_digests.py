@@ -1,7 +1,6 @@
 """Email digests through a real SMTP server (aiosmtpd on loopback), sent by real jobs."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
