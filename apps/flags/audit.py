@@ -5,8 +5,9 @@ source is "command" inside `manage.py waffle_*` and "code" elsewhere."""
 import contextvars
 import sys
 from contextlib import contextmanager
+from functools import partial
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 _context: contextvars.ContextVar[tuple] = contextvars.ContextVar("flag_change_context", default=(None, None))
 
@@ -70,6 +71,43 @@ def record_delete(sender, instance, **kwargs):
                               old=state(instance), new=None)
 
 
+def targets(flag) -> dict:
+    """Who a per-user Flag names: its users and groups (by name), as JSON."""
+    return {"users": sorted(flag.users.values_list("username", flat=True)),
+            "groups": sorted(flag.groups.values_list("name", flat=True))}
+
+
+def _flags_touched(instance, reverse: bool, pk_set, relation: str) -> list:
+    """The Flags an m2m change is about: the instance itself, or (changed from the user's or group's
+    side) the flags named by pk_set, or all linked to it for a clear."""
+    import waffle
+
+    if not reverse:
+        return [instance]
+    flags = waffle.get_waffle_flag_model().objects.all()
+    return list(flags.filter(pk__in=pk_set) if pk_set else flags.filter(**{relation: instance}))
+
+
+def record_targets(sender, instance, action, reverse, pk_set, relation: str, **kwargs):
+    """Adding or removing a Flag's users or groups (the admin's widgets, code, either side of the
+    relation) is a FlagChange too: old and new are {"users": [...], "groups": [...]}."""
+    import waffle
+
+    from apps.flags.models import FlagChange
+
+    if action.startswith("pre_"):
+        instance._nt_old_targets = {flag.pk: targets(flag) for flag in
+                                    _flags_touched(instance, reverse, pk_set, relation)}
+        return
+    before = getattr(instance, "_nt_old_targets", {})
+    flags = [instance] if not reverse else list(waffle.get_waffle_flag_model().objects.filter(pk__in=before))
+    user, source = _who()
+    for flag in flags:
+        old, new = before.get(flag.pk), targets(flag)
+        if old != new:
+            FlagChange.objects.create(name=flag.name, kind="flag", user=user, source=source, old=old, new=new)
+
+
 def connect() -> None:
     import waffle
 
@@ -77,3 +115,7 @@ def connect() -> None:
         pre_save.connect(remember_old, sender=model, dispatch_uid=f"flags-old-{model.__name__}")
         post_save.connect(record_save, sender=model, dispatch_uid=f"flags-save-{model.__name__}")
         post_delete.connect(record_delete, sender=model, dispatch_uid=f"flags-delete-{model.__name__}")
+    flag_model = waffle.get_waffle_flag_model()
+    for relation in ("users", "groups"):
+        m2m_changed.connect(partial(record_targets, relation=relation), sender=getattr(flag_model, relation).through,
+                            dispatch_uid=f"flags-targets-{relation}", weak=False)

@@ -1,6 +1,8 @@
 """Every write of the flags app."""
 
 import waffle
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.flags import checks
@@ -61,8 +63,14 @@ def flag_rollback(*, change: FlagChange, user=None):
     spec = spec_for(change.name)
     with changed_by(user, "rollback"):
         row = flag_ensure(spec)
-        for field, value in (change.old or {}).items():
+        old = dict(change.old or {})
+        users, groups = old.pop("users", None), old.pop("groups", None)  # a change of a Flag's targets
+        for field, value in old.items():
             setattr(row, field, value)
         row.save()
+        if users is not None:
+            row.users.set(get_user_model().objects.filter(username__in=users))
+        if groups is not None:
+            row.groups.set(Group.objects.filter(name__in=groups))
     checks.clear_local_cache()
     return row

@@ -136,3 +136,36 @@ def test_per_user_flag_percent_targeting_is_sticky_per_browser(rf, viewer):
     request.user = viewer
     rolled = flags.is_enabled("signal_explanations", request=request)
     assert request.waffles["signal_explanations"][0] is rolled  # waffle will set the cookie from this roll
+
+
+def test_changes_to_a_flags_users_and_groups_are_audited_and_roll_back(admin_client, viewer, analyst):
+    from django.contrib.auth.models import Group
+
+    flag = Flag.objects.get(name="alert_stream")
+    url = f"/admin/waffle/flag/{flag.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        else:
+            data[name] = value
+    data.update({"users": f"{viewer.pk},{analyst.pk}",  # (a raw-id widget: comma-separated ids)
+                 "groups": [Group.objects.get(name="analyst").pk]})
+    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if k not in ("created", "modified")}
+    data.update({"created_0": "2026-11-01", "created_1": "10:00:00", "modified_0": "2026-11-01", "modified_1": "10:00:00"})
+    assert admin_client.post(url, data).status_code == 302
+    changes = list(FlagChange.objects.filter(name="alert_stream", source="admin").order_by("id"))
+    assert changes and all(c.user.username == "alice-admin" for c in changes)
+    assert changes[-1].new == {"users": sorted([viewer.username, analyst.username]), "groups": ["analyst"]}
+    assert changes[0].old == {"users": [], "groups": []}
+    flag.users.remove(analyst)  # from code
+    change = FlagChange.objects.filter(name="alert_stream").first()
+    assert (change.source, change.old["users"], change.new["users"]) == (
+        "code", sorted([viewer.username, analyst.username]), [viewer.username])
+    services.flag_rollback(change=change)
+    assert sorted(flag.users.values_list("username", flat=True)) == sorted([viewer.username, analyst.username])
+    assert FlagChange.objects.filter(name="alert_stream").first().source == "rollback"
