@@ -5,6 +5,7 @@ DATABASE_URL switches to PostgreSQL, REDIS_URL to an external Redis. README list
 """
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -173,6 +174,19 @@ CACHES = {
 # and its AdminMiddleware (deliberately absent) costs ~10x worker throughput.
 os.environ.setdefault("dramatiq_prom_host", env_str("NT_WORKER_METRICS_HOST", "127.0.0.1"))
 os.environ.setdefault("dramatiq_prom_port", str(env_int("NT_WORKER_METRICS_PORT", 9191, minimum=1, maximum=65535)))
+WORKER_METRICS = env_bool("NT_WORKER_METRICS", True)
+if WORKER_METRICS and (Path(sys.argv[0]).name == "dramatiq" or sys.argv[1:2] == ["rundramatiq"]):
+    # Worker processes write their samples to files the exposition server (forked by Dramatiq's
+    # Prometheus middleware) reads. prometheus_client picks that multiprocess mode when first
+    # imported, so it is set here, before any app imports it; `rundramatiq` passes it on to the
+    # processes it starts, and clears what an earlier run of this var dir left.
+    WORKER_METRICS_DIR = VAR_DIR / "worker-metrics"
+    WORKER_METRICS_DIR.mkdir(exist_ok=True)
+    if sys.argv[1:2] == ["rundramatiq"]:
+        for stale in WORKER_METRICS_DIR.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(WORKER_METRICS_DIR))
+    os.environ.setdefault("dramatiq_prom_db", os.environ["PROMETHEUS_MULTIPROC_DIR"])
 DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.AgeLimit",
     "dramatiq.middleware.TimeLimit",
@@ -190,7 +204,7 @@ DRAMATIQ_BROKER = {
     "OPTIONS": {"url": REDIS_LOCATION,
                 "heartbeat_timeout": env_int("NT_BROKER_HEARTBEAT_TIMEOUT", 60_000, minimum=1000)},
     "MIDDLEWARE": (
-        ["dramatiq.middleware.prometheus.Prometheus"] if env_bool("NT_WORKER_METRICS", True) else []
+        ["dramatiq.middleware.prometheus.Prometheus"] if WORKER_METRICS else []
     )
     + DRAMATIQ_MIDDLEWARE,
 }

@@ -45,9 +45,9 @@ def _log_in_to_the_admin(base: str) -> None:
 
 
 def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = embedded_env(
-        tmp_path, NT_ADMIN_PASSWORD="stack-test-pass", dramatiq_prom_port=str(free_port()),
+        tmp_path, NT_ADMIN_PASSWORD="stack-test-pass", NT_WORKER_METRICS_PORT=str(metrics_port),
         NT_SCHEDULER_INTERVAL="1",
     )
     with embedded_redis_cleanup(tmp_path):
@@ -74,6 +74,13 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             while not client.exists(f"nt:1:ping:{token}") and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert client.exists(f"nt:1:ping:{token}"), "the worker did not run the job sent from a shell"
+            # The workers' exposition server shows Dramatiq's and the ledger's counters for that job.
+            deadline, text = time.monotonic() + 15, ""
+            while 'newstunneler_job_outcomes_total{actor="ping",outcome="succeeded"}' not in text:
+                assert time.monotonic() < deadline, f"worker metrics lack the ping job:\n{text[:2000]}"
+                time.sleep(0.3)
+                text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            assert 'dramatiq_messages_total{actor_name="ping",queue_name="default"}' in text
         finally:
             stack.send_signal(signal.SIGINT)
             output, _ = stack.communicate(timeout=60)
