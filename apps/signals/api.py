@@ -2,15 +2,17 @@
 
 import json
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django_redis import get_redis_connection
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -26,7 +28,7 @@ from apps.signals.serializers import (
     SignalSerializer,
     TopFilterSerializer,
 )
-from newstunneler.api import Pagination, query_params, reads
+from newstunneler.api import MAX_ID, Pagination, query_params, reads
 
 VIEW_SIGNALS = reads("signals.view_signal")
 
@@ -113,31 +115,53 @@ class IgnoreAccept(DefaultContentNegotiation):
 
 class AlertStreamApi(APIView):
     """Server-sent events: each new strong signal as `event: signal` with the signal's JSON (the
-    same fields as the signals API), `: keepalive` comments in between. The connection ends after
-    NT_ALERT_STREAM_SECONDS; EventSource clients reconnect by themselves (`retry: 3000`)."""
+    same fields as the signals API) and its id as the event id, `: keepalive` comments in between.
+    The connection ends after NT_ALERT_STREAM_SECONDS; EventSource clients reconnect by themselves
+    (`retry: 3000`) sending `Last-Event-ID`, and get the strong signals they missed meanwhile (up to
+    REPLAY_MAX, of the last REPLAY_WINDOW) before the live ones."""
 
     required_permissions = VIEW_SIGNALS
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAccept
+    REPLAY_WINDOW = timedelta(hours=1)
+    REPLAY_MAX = 100
 
-    @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(
-        OpenApiTypes.STR, description="`event: signal` / `data: {signal JSON}` per strong signal")})
+    @extend_schema(
+        parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, required=False,
+                                     description="the last signal id received: the missed ones come first")],
+        responses={(200, "text/event-stream"): OpenApiResponse(
+            OpenApiTypes.STR, description="`id: {signal id}` / `event: signal` / `data: {signal JSON}` per strong signal")})
     def get(self, request):
         if not flags.is_enabled("alert_stream", request=request):
             raise PermissionDenied("The live alert stream is not enabled for you (flag alert_stream).")
+        last_id = request.headers.get("Last-Event-ID", "").strip()
+        if last_id and not (last_id.isdigit() and int(last_id) <= MAX_ID):
+            raise ValidationError({"Last-Event-ID": ["A signal id (what the stream sent as `id:`)."]})
         pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(notify.stream_channel())  # before answering: nothing published after this is missed
+        pubsub.subscribe(notify.stream_channel())  # before the replay query: nothing falls in between
+        missed = self.missed_since(int(last_id)) if last_id else []
         response = StreamingHttpResponse(
-            stream_events(pubsub, settings.ALERT_STREAM_SECONDS, settings.ALERT_STREAM_KEEPALIVE),
+            stream_events(pubsub, settings.ALERT_STREAM_SECONDS, settings.ALERT_STREAM_KEEPALIVE, missed),
             content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
         return response
 
+    def missed_since(self, last_id: int) -> list[str]:
+        ids = notify.announced_since(last_id, timezone.now() - self.REPLAY_WINDOW, self.REPLAY_MAX)
+        return [json.dumps(payload) for payload in notify.signal_payloads(ids, order_by="id")]
 
-def stream_events(pubsub, seconds: float, keepalive: float):
+
+def stream_events(pubsub, seconds: float, keepalive: float, missed: list[str] = ()):
+    def event(data: str) -> str:
+        return f"id: {json.loads(data).get('id', '')}\nevent: signal\ndata: {data}\n\n"
+
     try:
         yield "retry: 3000\n: connected\n\n"
+        replayed = set()
+        for data in missed:
+            replayed.add(json.loads(data).get("id"))
+            yield event(data)
         deadline = last = time.monotonic()
         deadline += seconds
         while time.monotonic() < deadline:
@@ -146,8 +170,8 @@ def stream_events(pubsub, seconds: float, keepalive: float):
             now = time.monotonic()
             if message is not None and message.get("type") == "message":
                 data = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
-                signal_id = json.loads(data).get("id", "")
-                yield f"id: {signal_id}\nevent: signal\ndata: {data}\n\n"
+                if json.loads(data).get("id") not in replayed:  # (published while the replay was read)
+                    yield event(data)
                 last = now
             elif now - last >= keepalive:
                 yield ": keepalive\n\n"

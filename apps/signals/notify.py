@@ -19,6 +19,7 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -52,11 +53,20 @@ def signals_created(signals: list[Signal]) -> None:
         transaction.on_commit(lambda: announce(strong))
 
 
-def signal_payloads(signal_ids: list[int]) -> list[dict]:
+def signal_payloads(signal_ids: list[int], order_by: str = "-score") -> list[dict]:
     from apps.signals.serializers import SignalSerializer
 
-    signals = Signal.objects.with_article().filter(pk__in=signal_ids).order_by("-score", "id")
+    signals = Signal.objects.with_article().filter(pk__in=signal_ids).order_by(order_by, "id")
     return [SignalSerializer().to_representation(signal) for signal in signals]
+
+
+def announced_since(last_id: int, created_since, limit: int) -> list[int]:
+    """Ids of signals after `last_id`, created since `created_since`, that were (or would have been)
+    announced: strong, about fresh news. For stream clients catching up after a reconnect."""
+    threshold = ScoringPolicy.current().signal_alert_score
+    rows = Signal.objects.filter(pk__gt=last_id, created_at__gte=created_since, score__gte=threshold,
+                                 t__gte=F("created_at") - ALERT_MAX_AGE).order_by("id")
+    return list(rows.values_list("pk", flat=True)[:limit])
 
 
 def announce(signal_ids: list[int]) -> None:

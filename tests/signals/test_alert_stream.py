@@ -89,3 +89,32 @@ def test_the_stream_needs_the_flag_and_authentication(live_server, key, client):
                                                              "Accept": "text/event-stream"})
         assert refused.status_code == 403
         assert refused.json()["detail"] == "The live alert stream is not enabled for you (flag alert_stream)."
+
+
+def test_a_client_reconnecting_with_last_event_id_gets_what_it_missed_first(live_server, key, streaming_for):
+    policy = ScoringPolicy.current()
+    policy.signal_alert_score = 0
+    policy.save()
+    from apps.signals.models import Signal
+
+    seen = factories.article("Tesla (NASDAQ: TSLA) recalls cars over brake fault", analyse=True)
+    last_id = Signal.objects.get(article=seen).pk
+    for title in ["Apple (NASDAQ: AAPL) beats estimates", "Microsoft (NASDAQ: MSFT) wins record cloud contract"]:
+        factories.article(title, analyse=True)  # while the client was away
+    events: queue.Queue = queue.Queue()
+    headers = {"Authorization": f"Api-Key {key}", "Last-Event-ID": str(last_id)}
+    with httpx.Client(base_url=live_server.url, timeout=httpx.Timeout(10)) as http:
+        with http.stream("GET", "/api/v1/alerts/stream", headers=headers) as response:
+            threading.Thread(target=read_events, args=(response, events), daemon=True).start()
+            assert events.get(timeout=5) == ("comment", "connected")
+            replayed = [events.get(timeout=5), events.get(timeout=5)]
+            factories.article("Nvidia (NASDAQ: NVDA) unveils a faster chip", analyse=True)
+            live = events.get(timeout=10)
+            while live[0] == "comment":
+                live = events.get(timeout=10)
+    assert [(kind, data["symbol"]) for kind, data in replayed] == [("signal", "AAPL"), ("signal", "MSFT")]
+    assert replayed[0][1]["id"] > last_id and replayed[1][1]["id"] > replayed[0][1]["id"]
+    assert live[1]["symbol"] == "NVDA"
+    with httpx.Client(base_url=live_server.url, timeout=5) as http:
+        bad = http.get("/api/v1/alerts/stream", headers={**headers, "Last-Event-ID": "yesterday"})
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["Last-Event-ID"]
