@@ -116,6 +116,8 @@ def slack_message(payload: dict) -> dict:
     headline = f"{symbol} {score:.0f}/100 {label} ({stance})"
     title = _slack_escape(payload.get("article_title") or "")
     link = payload.get("article_url") or ""
+    if not link.startswith(("http://", "https://")) or "|" in link:
+        link = ""  # (a feed's odd link is not made clickable)
     story = f"<{_slack_escape(link)}|{title}>" if link and title else title
     reasons = ", ".join(f"{r['factor']} ({r['contribution']:+.0f})" for r in (payload.get("reasons") or [])[:3])
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{_slack_escape(headline)}*\n{story}".strip()}}]
@@ -135,7 +137,10 @@ def send_slack_alert(signal_id: int) -> bool:
     url = settings.SLACK_WEBHOOK_URL
     if not url:
         return False
-    check_url_syntax(url)
+    try:
+        check_url_syntax(url)
+    except BlockedURL as exc:
+        raise PermanentError(f"NT_SLACK_WEBHOOK_URL: {exc}") from None  # retrying cannot fix the setting
     payloads = signal_payloads([signal_id])
     if not payloads:
         return False  # deleted meanwhile
