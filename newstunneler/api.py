@@ -86,10 +86,36 @@ def reads(*permissions_needed: str) -> dict[str, list[str]]:
 
 
 def query_params(serializer_class: type[serializers.Serializer], request) -> dict:
-    """Validate query parameters with a serializer: a bad one is a 400 naming it."""
-    serializer = serializer_class(data=request.query_params)
+    """Validate query parameters with a serializer: a bad one is a 400 naming it. When the request
+    names none of its fields (the common unfiltered list), the answer for no parameters is reused:
+    building and running the serializer costs ~0.3 ms a request."""
+    names, empty = _without_params(serializer_class)
+    if empty is not None and names.isdisjoint(request.query_params.keys()):
+        return dict(empty)
+    return _validated(serializer_class, request.query_params)
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return {key: value for key, value in serializer.validated_data.items() if value not in (None, "")}
+
+
+_no_params: dict[type, tuple[frozenset, dict | None]] = {}
+
+
+def _without_params(serializer_class) -> tuple[frozenset, dict | None]:
+    """The serializer's field names, and what it makes of no parameters (None if that is an error,
+    e.g. a required parameter)."""
+    if serializer_class not in _no_params:
+        from rest_framework.exceptions import ValidationError
+
+        try:
+            empty = _validated(serializer_class, {})
+        except ValidationError:
+            empty = None
+        _no_params[serializer_class] = (frozenset(serializer_class().fields), empty)
+    return _no_params[serializer_class]
 
 
 def on_refusal(request, undo) -> None:

@@ -42,3 +42,14 @@ def test_a_cursor_that_is_not_ours_is_a_400_naming_cursor(client, viewer):
     response = client.get("/api/v1/signals/?cursor=MkM")
     assert response.status_code == 400
     assert response.json()["errors"] == {"cursor": ["Invalid cursor: follow the next/previous links of a page."]}
+
+
+def test_query_parameters_are_validated_with_or_without_the_fast_path(client, viewer):
+    # No filter named: the answer for "no parameters" is reused (defaults included); a named one is validated.
+    client.force_login(viewer)
+    assert client.get("/api/v1/signals/top/").status_code == 200  # defaults hours=24, limit=20
+    assert client.get("/api/v1/signals/top/?unrelated=1").status_code == 200
+    bad = client.get("/api/v1/signals/top/?limit=0")
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["limit"]
+    missing = client.get("/api/v1/signals/search/")  # q is required: never served from the reuse
+    assert missing.status_code == 400 and list(missing.json()["errors"]) == ["q"]
