@@ -285,6 +285,8 @@ WAFFLE_CACHE_NAME = "default"
 
 # --- Metrics: /metrics is open to loopback, or to anyone presenting NT_METRICS_TOKEN as a bearer.
 METRICS_TOKEN = env_str("NT_METRICS_TOKEN")
+# Computed when /metrics is scraped (added to the multiprocess registry under gunicorn).
+METRICS_SCRAPE_COLLECTORS = ["apps.jobs.metrics.JobLedgerCollector"]
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Admin user created by `make run` when none exists.

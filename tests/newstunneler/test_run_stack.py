@@ -44,6 +44,11 @@ def _log_in_to_the_admin(base: str) -> None:
         assert "Operations" in answer.text and "Log out" in answer.text
 
 
+def _healthz_count(metrics: str) -> float:
+    pattern = r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="healthz"[^}]*\} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, metrics, re.M))
+
+
 def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
     port, metrics_port = free_port(), free_port()
     env = embedded_env(
@@ -81,6 +86,13 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
                 time.sleep(0.3)
                 text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
             assert 'dramatiq_messages_total{actor_name="ping",queue_name="default"}' in text
+
+            # The web's /metrics adds up every gunicorn worker (multiprocess mode), whichever answers.
+            for _ in range(20):
+                httpx.get(f"{base}/healthz", timeout=5)
+            counts = {_healthz_count(httpx.get(f"{base}/metrics", timeout=5).text) for _ in range(4)}
+            assert len(counts) == 1 and counts.pop() >= 20, counts
+            assert "newstunneler_dead_letters" in httpx.get(f"{base}/metrics", timeout=5).text  # the ledger gauges
         finally:
             stack.send_signal(signal.SIGINT)
             output, _ = stack.communicate(timeout=60)

@@ -34,6 +34,7 @@ class Command(BaseCommand):
         commands = {
             "web": [
                 sys.executable, "-m", "gunicorn", "newstunneler.wsgi:application",
+                "--config", "python:newstunneler.gunicorn_conf",
                 "--bind", bind, "--workers", str(web_workers), "--threads", str(settings.WEB_THREADS),
                 "--graceful-timeout", "10",
                 "--timeout", "60", "--error-logfile", "-",
