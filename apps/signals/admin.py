@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.signals.models import DigestRun, DigestSubscription, EventType, Signal, WebhookDelivery, WebhookEndpoint
@@ -99,13 +98,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test event (webhook.test) now")
     def send_test_event(self, request, queryset):
-        import uuid
-
         from apps.jobs.enqueue import enqueue
+        from apps.signals.notify import new_event
 
         for endpoint in queryset:
-            enqueue("deliver_webhook", endpoint.pk, {"id": str(uuid.uuid4()), "type": "webhook.test",
-                                                      "created_at": timezone.now().isoformat(), "data": {}})
+            enqueue("deliver_webhook", endpoint.pk, new_event("webhook.test", {}))
         self.message_user(request, f"Queued a test event to {queryset.count()} endpoint(s); see their delivery log.",
                           messages.SUCCESS)
 

@@ -153,15 +153,16 @@ class AlertStreamApi(APIView):
 
 
 def stream_events(pubsub, seconds: float, keepalive: float, missed: list[str] = ()):
-    def event(data: str) -> str:
-        return f"id: {json.loads(data).get('id', '')}\nevent: signal\ndata: {data}\n\n"
+    def event(signal_id, data: str) -> str:
+        return f"id: {signal_id}\nevent: signal\ndata: {data}\n\n"
 
     try:
         yield "retry: 3000\n: connected\n\n"
         replayed = set()
         for data in missed:
-            replayed.add(json.loads(data).get("id"))
-            yield event(data)
+            signal_id = json.loads(data).get("id", "")
+            replayed.add(signal_id)
+            yield event(signal_id, data)
         deadline = last = time.monotonic()
         deadline += seconds
         while time.monotonic() < deadline:
@@ -170,8 +171,9 @@ def stream_events(pubsub, seconds: float, keepalive: float, missed: list[str] = 
             now = time.monotonic()
             if message is not None and message.get("type") == "message":
                 data = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
-                if json.loads(data).get("id") not in replayed:  # (published while the replay was read)
-                    yield event(data)
+                signal_id = json.loads(data).get("id", "")
+                if signal_id not in replayed:  # (published while the replay was read)
+                    yield event(signal_id, data)
                 last = now
             elif now - last >= keepalive:
                 yield ": keepalive\n\n"

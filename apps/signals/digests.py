@@ -120,6 +120,20 @@ def _claim(kind: str, period: str, recipient: str, subscription: DigestSubscript
     return run
 
 
+def due_signals(kind: str, now: datetime, subscription: DigestSubscription | None = None, *,
+                min_score: float = 0, symbols=(), labels=()) -> list[Signal]:
+    """What a digest sent at `now` lists: the subscription's filters, or the ones given."""
+    if subscription is not None:
+        min_score, symbols, labels = subscription.min_score, subscription.symbols, subscription.labels
+    start, end = window_of(kind, now)
+    return signals_for(kind, start, end, min_score=min_score, symbols=symbols, labels=labels)
+
+
+def already_sent(kind: str, period: str, recipient: str) -> bool:
+    return DigestRun.objects.filter(kind=kind, period=period, recipient=recipient,
+                                    status=DigestRun.Status.SENT).exists()
+
+
 @dataclass
 class Outcome:
     recipient: str
@@ -131,16 +145,12 @@ def send(kind: str, *, recipient: str, now: datetime, subscription: DigestSubscr
          min_score: float = 0, symbols=(), labels=()) -> Outcome:
     """Send one recipient's digest for the period of `now`, once."""
     period = period_of(kind, now)
-    if subscription is not None:
-        min_score, symbols, labels = subscription.min_score, subscription.symbols, subscription.labels
-    start, end = window_of(kind, now)
-    signals = signals_for(kind, start, end, min_score=min_score, symbols=symbols, labels=labels)
+    signals = due_signals(kind, now, subscription, min_score=min_score, symbols=symbols, labels=labels)
     if not signals:
         return Outcome(recipient, "empty")
     run = _claim(kind, period, recipient, subscription)
     if run is None:
-        done = DigestRun.objects.filter(kind=kind, period=period, recipient=recipient, status=DigestRun.Status.SENT)
-        return Outcome(recipient, "already sent" if done.exists() else "busy")
+        return Outcome(recipient, "already sent" if already_sent(kind, period, recipient) else "busy")
     unsubscribe = unsubscribe_url(subscription) if subscription is not None else ""
     rendered = render(kind, period, signals, unsubscribe)
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} \

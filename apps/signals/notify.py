@@ -188,10 +188,15 @@ def emit(event_type: str, data: dict) -> int:
     endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if event_type in (e.event_types or [])]
     if not endpoints:
         return 0
-    event = {"id": str(uuid.uuid4()), "type": str(event_type), "created_at": timezone.now().isoformat(), "data": data}
+    event = new_event(event_type, data)
     for endpoint in endpoints:
         enqueue("deliver_webhook", endpoint.pk, event)
     return len(endpoints)
+
+
+def new_event(event_type: str, data: dict) -> dict:
+    """The body every endpoint gets: {"id", "type", "created_at", "data"} (the id is the same on every attempt)."""
+    return {"id": str(uuid.uuid4()), "type": str(event_type), "created_at": timezone.now().isoformat(), "data": data}
 
 
 def deliver(endpoint_id: int, event: dict) -> WebhookDelivery | None:

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from apps import flags
 from apps.signals import digests
-from apps.signals.models import DigestRun, Frequency
+from apps.signals.models import Frequency
 from newstunneler.commands import CommandError, OperatorCommand
 
 DEFAULT_MIN_SCORE = 60  # for --to an address with no subscription (the subscriptions' default too)
@@ -61,15 +61,9 @@ class Command(OperatorCommand):
         self.stdout.write(self.style.SUCCESS(f"Digests: {summary}."))
 
     def _preview(self, kind, now, period, recipient, subscription) -> str:
-        if DigestRun.objects.filter(kind=kind, period=period, recipient=recipient,
-                                    status=DigestRun.Status.SENT).exists():
+        if digests.already_sent(kind, period, recipient):
             return "already sent"
-        start, end = digests.window_of(kind, now)
-        if subscription is not None:
-            found = digests.signals_for(kind, start, end, min_score=subscription.min_score,
-                                        symbols=subscription.symbols, labels=subscription.labels)
-        else:
-            found = digests.signals_for(kind, start, end, min_score=DEFAULT_MIN_SCORE)
+        found = digests.due_signals(kind, now, subscription, min_score=DEFAULT_MIN_SCORE)
         return f"would send ({_signals(len(found))})" if found else "empty"
 
 
