@@ -3,8 +3,20 @@
 import threading
 import time
 
-from rest_framework import permissions, serializers
+from rest_framework import parsers, permissions, serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, but a document nested too deeply for Python's decoder is a 400 naming the
+    problem, not a RecursionError (a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.", code="too_deep") from None
 
 
 class Pagination(CursorPagination):
@@ -125,11 +137,12 @@ def on_refusal(request, undo) -> None:
 
 def exception_handler(exc, context):
     """One error shape for the whole API: {"detail", "code"} always; a 400 adds "errors" with each
-    bad field's messages; a quota 429 adds limit, used and resets_at."""
+    bad field's messages; a quota 429 adds limit, used and resets_at. A body over the size limit is a
+    413 and input nested too deeply a 400, in the same shape (Django would answer an HTML 400, or 500)."""
     from rest_framework.exceptions import ValidationError
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    response = drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context) or _outside_error(exc)
     request = context.get("request")
     for undo in getattr(getattr(request, "_request", None), "nt_on_refusal", ()):
         undo()
@@ -139,16 +152,58 @@ def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
         response.data = {"detail": f"Invalid input: {', '.join(errors)}.", "code": "invalid", "errors": errors}
-    elif isinstance(data, dict) and "detail" in data:
+    elif isinstance(data, dict) and "detail" in data and "code" not in data:
         response.data = {**data, "code": getattr(data["detail"], "code", None) or getattr(exc, "default_code", "error")}
     return response
 
 
-def not_found(request, exception=None):
-    """Unknown URLs under /api/ answer JSON like every other API error; elsewhere Django's page."""
+def _outside_error(exc):
+    """Errors Django or Python raise while a view reads its input, answered in the API's shape."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+    from rest_framework.response import Response
+
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"detail": f"The request body is larger than the {limit / 1024 / 1024:g} MB limit.",
+                         "code": "too_large"}, status=413)
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"detail": "The request has too many fields.", "code": "too_many_fields"}, status=400)
+    if isinstance(exc, RecursionError):
+        return Response({"detail": "The input is nested too deeply.", "code": "too_deep"}, status=400)
+    return None
+
+
+def _api_error_page(request, status: int, detail: str, code: str):
+    """Django's own error answers (handler400/403/500) in the API's shape under /api/; None elsewhere."""
     from django.http import JsonResponse
-    from django.views.defaults import page_not_found
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
-    return page_not_found(request, exception)
+        return JsonResponse({"detail": detail, "code": code}, status=status)
+    return None
+
+
+def bad_request(request, exception=None):
+    from django.views import defaults
+
+    return _api_error_page(request, 400, "Bad request.", "bad_request") or defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    from django.views import defaults
+
+    return (_api_error_page(request, 403, "You do not have permission to perform this action.", "permission_denied")
+            or defaults.permission_denied(request, exception))
+
+
+def server_error(request):
+    from django.views import defaults
+
+    return _api_error_page(request, 500, "Server error (logged).", "server_error") or defaults.server_error(request)
+
+
+def not_found(request, exception=None):
+    """Unknown URLs under /api/ answer JSON like every other API error; elsewhere Django's page."""
+    from django.views import defaults
+
+    return _api_error_page(request, 404, "Not found.", "not_found") or defaults.page_not_found(request, exception)

@@ -24,6 +24,7 @@ ERRORS = {
     "401": (ErrorSerializer, "No credentials, or an unknown, revoked or expired API key."),
     "403": (ErrorSerializer, "Authenticated, but your role lacks the permission this needs (named in `detail`)."),
     "404": (ErrorSerializer, "No such object."),
+    "413": (ErrorSerializer, "The request body is larger than the limit (2.5 MB)."),
     "429": (ThrottledErrorSerializer,
             "Over your plan's quota or this endpoint's rate; wait for the `Retry-After` header's seconds."),
 }
@@ -31,7 +32,8 @@ ERRORS = {
 
 class ApiSchema(AutoSchema):
     """Adds the error responses an operation can give unless its view declared them itself: 401, 403
-    and 429 everywhere; 400 where it takes query parameters or a body; 404 where the path names an object."""
+    and 429 everywhere; 400 where it takes query parameters or a body; 413 where it takes a body; 404
+    where the path names an object."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -41,6 +43,8 @@ class ApiSchema(AutoSchema):
         codes = ["401", "403", "429"]
         if operation.get("requestBody") or any(p["in"] == "query" for p in parameters):
             codes.append("400")
+        if operation.get("requestBody"):
+            codes.append("413")
         if any(p["in"] == "path" for p in parameters):
             codes.append("404")
         responses = operation["responses"]

@@ -192,17 +192,18 @@ DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.TimeLimit",
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Pipelines",
-    "apps.jobs.middleware.DbConnections",
+    "apps.jobs.middleware.db.DbConnections",
     # The ledger replaces Dramatiq's Retries: it records every state and owns the retry policy.
-    "apps.jobs.middleware.JobLedger",
-    "apps.jobs.middleware.WorkerHeartbeat",
+    "apps.jobs.middleware.ledger.JobLedger",
+    "apps.jobs.middleware.heartbeat.WorkerHeartbeat",
 ]
 DRAMATIQ_BROKER = {
     "BROKER": "dramatiq.brokers.redis.RedisBroker",
-    # heartbeat_timeout: after this long without a heartbeat a worker is dead and its unacked
-    # messages go back to their queue.
+    # heartbeat_timeout: after this long without a heartbeat a worker is dead and the scheduler gives
+    # the messages it held back to their queues (apps/jobs/brokerstate.py). Live workers beat about
+    # every second (each poll of a queue is a beat).
     "OPTIONS": {"url": REDIS_LOCATION,
-                "heartbeat_timeout": env_int("NT_BROKER_HEARTBEAT_TIMEOUT", 60_000, minimum=1000)},
+                "heartbeat_timeout": env_int("NT_BROKER_HEARTBEAT_TIMEOUT", 30_000, minimum=1000)},
     "MIDDLEWARE": (
         ["dramatiq.middleware.prometheus.Prometheus"] if WORKER_METRICS else []
     )
@@ -245,6 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "newstunneler.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["newstunneler.api.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "newstunneler.openapi.ApiSchema",
     "DEFAULT_THROTTLE_CLASSES": ["apps.billing.throttles.PlanQuota"],
     "EXCEPTION_HANDLER": "newstunneler.api.exception_handler",
@@ -354,7 +357,8 @@ ARTICLE_RETENTION_DAYS = env_int("NT_ARTICLE_RETENTION_DAYS", 90, minimum=1)
 JOBS_DEFAULT_MAX_RETRIES = 3
 JOBS_MIN_BACKOFF_MS = 15_000
 JOBS_MAX_BACKOFF_MS = 600_000
-JOBS_WORKER_DEAD_AFTER = env_int("NT_JOBS_WORKER_DEAD_AFTER", 60, minimum=10)  # seconds without a heartbeat
-JOBS_RECONCILE_GRACE = env_int("NT_JOBS_RECONCILE_GRACE", 60, minimum=1)  # seconds a queued job may be unseen
+JOBS_WORKER_DEAD_AFTER = env_int("NT_JOBS_WORKER_DEAD_AFTER", 30, minimum=10)  # seconds without a heartbeat
+JOBS_RECONCILE_GRACE = env_int("NT_JOBS_RECONCILE_GRACE", 30, minimum=1)  # seconds a queued job may be unseen
+JOBS_RECONCILE_EVERY = env_int("NT_JOBS_RECONCILE_EVERY", 30, minimum=1)  # seconds between the scheduler's reconciles
 JOBS_KEEP_SUCCEEDED_DAYS = env_int("NT_JOBS_KEEP_SUCCEEDED_DAYS", 7, minimum=1)
 JOBS_KEEP_DEAD_DAYS = env_int("NT_JOBS_KEEP_DEAD_DAYS", 90, minimum=1)

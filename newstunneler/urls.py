@@ -28,3 +28,6 @@ admin.site.site_title = "News Tunneler admin"
 admin.site.index_title = "Operations"
 
 handler404 = "newstunneler.api.not_found"
+handler400 = "newstunneler.api.bad_request"
+handler403 = "newstunneler.api.permission_denied"
+handler500 = "newstunneler.api.server_error"

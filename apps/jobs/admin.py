@@ -4,6 +4,7 @@ workers, schedules and the audit log. Arguments and tracebacks come from outside
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, Min, Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -109,22 +110,33 @@ class JobAdmin(admin.ModelAdmin):
         return _pre(obj.traceback)
 
     def _confirm(self, request, queryset, action):
-        """First POST shows what will happen; the confirmation POST (with `confirm`) does it."""
+        """First POST shows what will happen; the confirmation POST (with `confirm`) does it. Requeueing
+        a queued, retrying, running or succeeded job runs it again: the page says so, and those jobs are
+        requeued only if the operator ticks `force`."""
+        count = queryset.count()
+        needs_force = queryset.filter(status__in=services.NEEDS_FORCE) if action == "requeue" else queryset.none()
         if request.POST.get("confirm") != "yes":
             label, effect = ACTIONS[action]
             return TemplateResponse(request, "admin/jobs/confirm_action.html", {
-                **self.admin_site.each_context(request), "title": f"{label} {queryset.count()} job(s)?",
-                "jobs": queryset[:200], "count": queryset.count(), "action": f"{action}_jobs", "label": label,
-                "effect": effect, "opts": self.model._meta,
+                **self.admin_site.each_context(request), "title": f"{label} {count} job(s)?",
+                "jobs": queryset[:200], "count": count, "action": f"{action}_jobs", "label": label,
+                "effect": effect, "opts": self.model._meta, "needs_force": needs_force[:200],
+                "needs_force_count": needs_force.count(), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
             })
-        jobs = list(queryset)
+        force = request.POST.get("force") == "yes"
+        jobs = list(queryset if force else queryset.exclude(pk__in=needs_force.values("pk")))
         if action == "requeue":
-            done = len(services.job_requeue(jobs=jobs, user=request.user))
+            done = len(services.job_requeue(jobs=jobs, user=request.user, force=force))
         elif action == "discard":
             done = services.job_discard(jobs=jobs, user=request.user)
         else:
             done = services.job_delete(jobs=jobs, user=request.user)
-        self.message_user(request, f"{ACTIONS[action][0]}: {done} of {len(jobs)} job(s).", messages.SUCCESS)
+        self.message_user(request, f"{ACTIONS[action][0]}: {done} of {count} job(s).", messages.SUCCESS)
+        left = count - len(jobs)
+        if left:
+            self.message_user(request, f"{left} job(s) not requeued: they are queued, retrying, running or succeeded. "
+                                       "Tick “force” on the confirmation page to requeue them anyway.", messages.WARNING)
         return None
 
     @admin.action(description="Requeue selected jobs")

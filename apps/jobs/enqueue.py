@@ -6,33 +6,18 @@ transaction commits, so work that rolled back is never sent and work that commit
 registered name, so an earlier stage starts a later one without importing it.
 """
 
-import importlib
 from datetime import timedelta
-from functools import cache
 
 import dramatiq
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import module_has_submodule
 
 from apps import flags
 from apps.jobs.models import Job
+from apps.jobs.registry import discover_actors, get_actor
 from newstunneler.middleware import current_request_id
 
-
-@cache
-def discover_actors() -> None:
-    """Import every installed app's tasks module, as `rundramatiq` does, so every actor is declared."""
-    for config in apps.get_app_configs():
-        if module_has_submodule(config.module, "tasks"):
-            importlib.import_module(f"{config.name}.tasks")
-
-
-def get_actor(actor_name: str) -> dramatiq.Actor:
-    discover_actors()
-    return dramatiq.get_broker().get_actor(actor_name)
-
+__all__ = ["discover_actors", "enqueue", "get_actor", "send_on_commit"]
 
 def send_on_commit(message: dramatiq.Message, delay: timedelta | None = None, broker: dramatiq.Broker | None = None) -> None:
     broker = broker or dramatiq.get_broker()

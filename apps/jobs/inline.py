@@ -4,7 +4,8 @@ flag is off (for debugging). The ledger row goes through the same states, withou
 import structlog
 from django.utils import timezone
 
-from apps.jobs.middleware import _short, worker_name
+from apps.jobs.errors import error_summary
+from apps.jobs.middleware.heartbeat import worker_name
 
 logger = structlog.get_logger(__name__)
 
@@ -22,12 +23,12 @@ def run_inline(job_id: str, actor, args: tuple, kwargs: dict) -> None:
     try:
         actor.fn(*args, **kwargs)
     except Exception as exc:  # recorded as a dead letter; the caller carries on
-        error_class, error_message, text = _short(exc)
+        error = error_summary(exc)
         finished = timezone.now()
         Job.objects.filter(pk=job_id).update(
             status=JobStatus.DEAD, finished_at=finished, duration_ms=(finished - started).total_seconds() * 1000,
-            error_class=error_class, error_message=error_message, traceback=text)
-        logger.warning("inline_job_dead", job_id=job_id, actor=actor.actor_name, error=f"{error_class}: {error_message[:300]}")
+            **error.as_fields())
+        logger.warning("inline_job_dead", job_id=job_id, actor=actor.actor_name, error=str(error)[:300])
         return
     finished = timezone.now()
     Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=finished,

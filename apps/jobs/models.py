@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.jobs.registry import is_registered
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued"
@@ -131,12 +133,8 @@ class Schedule(models.Model):
         return self.name
 
     def clean(self):
-        from apps.jobs.enqueue import get_actor
-
-        try:
-            get_actor(self.actor)
-        except Exception:
-            raise ValidationError({"actor": f"no actor named {self.actor!r}"}) from None
+        if not is_registered(self.actor):
+            raise ValidationError({"actor": f"no actor named {self.actor!r}"})
         if not isinstance(self.args, list):
             raise ValidationError({"args": "args must be a JSON list"})
         if not isinstance(self.kwargs, dict):

@@ -1,5 +1,10 @@
-"""The scheduler loop behind `manage.py run_scheduler`: each tick fires the due Schedule rows
-(and anything else registered in DUE_WORK)."""
+"""The scheduler loop behind `manage.py run_scheduler`: each tick fires the due Schedule rows, gives
+dead workers' messages back to their queues and, every NT_JOBS_RECONCILE_EVERY seconds, reconciles
+the ledger with the broker (and anything else registered in DUE_WORK).
+
+The reconciler runs here, not as a scheduled job: a job can be lost with the very broker it would
+repair (a flushed Redis, a killed worker holding it), and a lost scheduled job would hold its
+schedule's dedupe key, so no later run would start."""
 
 import signal
 import threading
@@ -8,10 +13,11 @@ from collections.abc import Callable
 
 import structlog
 
-from apps.jobs.heartbeat import Beater
+from apps.jobs.middleware.heartbeat import Beater
 
 logger = structlog.get_logger(__name__)
 
+RECONCILE_LEASE = "jobs:reconcile-lease"
 
 
 def fire_schedules() -> int:
@@ -20,8 +26,30 @@ def fire_schedules() -> int:
     return len(schedule_fire_due())
 
 
-# Callables that fire whatever is due and return how many jobs they enqueued.
-DUE_WORK: list[Callable[[], int]] = [fire_schedules]
+def recover_jobs() -> int:
+    """Every tick: the messages of workers whose broker heartbeat stopped go back to their queues (a
+    cheap read while none died). Every NT_JOBS_RECONCILE_EVERY seconds, once across all schedulers (a
+    lease in the shared cache): the full reconcile, re-sending jobs whose message is gone."""
+    import dramatiq
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from apps.jobs import brokerstate
+    from apps.jobs.services import jobs_reconcile
+
+    broker = dramatiq.get_broker()
+    returned = brokerstate.requeue_dead_workers(broker)
+    if returned:
+        logger.warning("jobs_returned_from_dead_workers", returned=returned)
+    recovered = sum(returned.values())
+    if cache.add(RECONCILE_LEASE, 1, timeout=settings.JOBS_RECONCILE_EVERY):
+        result = jobs_reconcile(broker=broker)
+        recovered += len(result.resent) + sum(result.returned.values())
+    return recovered
+
+
+# Callables that fire whatever is due and return how many jobs they enqueued (or recovered).
+DUE_WORK: list[Callable[[], int]] = [fire_schedules, recover_jobs]
 
 
 def tick() -> int:

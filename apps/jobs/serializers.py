@@ -14,3 +14,8 @@ class JobSerializer(serializers.ModelSerializer):
 class RequeuedSerializer(serializers.Serializer):
     job_id = serializers.CharField()
     requeued_from = serializers.CharField()
+
+
+class RequeueRequestSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False, help_text="Requeue even a queued, retrying, running or succeeded job (it then runs again).")

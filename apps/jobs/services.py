@@ -11,8 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.jobs import brokerstate
-from apps.jobs.enqueue import enqueue, get_actor, send_on_commit
+from apps.jobs.enqueue import enqueue, send_on_commit
 from apps.jobs.models import LIVE_STATUSES, Job, JobStatus, OperatorAction, Schedule, WorkerHeartbeat
+from apps.jobs.registry import is_registered, not_registered_message
 
 logger = structlog.get_logger(__name__)
 
@@ -22,15 +23,43 @@ def audit(*, user, action: str, job_ids=(), detail: str = "") -> OperatorAction:
                                          job_ids=list(job_ids), detail=detail[:5000])
 
 
+# A job in one of these states is already going to run, is running, or ran fine: requeueing it runs
+# it (again) beside that, so it takes `force`.
+NEEDS_FORCE = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING, JobStatus.SUCCEEDED)
+
+
+class RequeueRefused(Exception):
+    """Some jobs may only be requeued with force; `jobs` lists them."""
+
+    def __init__(self, jobs: list[Job]):
+        self.jobs = jobs
+        states = ", ".join(sorted({job.status for job in jobs}))
+        super().__init__(f"{len(jobs)} job(s) are {states}: requeueing would run them again beside that; "
+                         "force it to do so anyway")
+
+
 @transaction.atomic
-def job_requeue(*, jobs, user=None) -> list[str]:
-    """Send each dead/discarded/failed job again as a new job linked to it (the old row stays as history)."""
+def job_requeue(*, jobs, user=None, force: bool = False) -> list[str]:
+    """Send each job again as a new job linked to it (the old row stays as history). Dead, discarded and
+    skipped jobs requeue freely; queued, retrying, running and succeeded ones only with `force`
+    (RequeueRefused otherwise, and nothing is requeued). A dead, queued or retrying old job is marked
+    discarded (a copy still in the broker is then skipped). The new job takes over the old one's dedupe
+    key: the old one gives it up, so exactly one live job holds it."""
+    jobs = list(jobs)
+    refused = [job for job in jobs if job.status in NEEDS_FORCE]
+    if refused and not force:
+        raise RequeueRefused(refused)
     new_ids = []
     for job in jobs:
-        new_ids.append(enqueue(job.actor, *job.args, requeued_from=job, **job.kwargs))
+        key = job.dedupe_key
+        if key is not None:
+            Job.objects.filter(pk=job.pk).update(dedupe_key=None)
+        new_ids.append(enqueue(job.actor, *job.args, requeued_from=job, dedupe_key=key, **job.kwargs))
     old_ids = [job.pk for job in jobs]
-    Job.objects.filter(pk__in=old_ids, status=JobStatus.DEAD).update(status=JobStatus.DISCARDED)
-    audit(user=user, action="requeue", job_ids=old_ids, detail=f"new jobs: {', '.join(new_ids)}")
+    Job.objects.filter(pk__in=old_ids, status__in=[JobStatus.DEAD, JobStatus.QUEUED, JobStatus.RETRYING]).update(
+        status=JobStatus.DISCARDED, finished_at=timezone.now())
+    forced = f" (forced: {len(refused)} {', '.join(sorted({job.status for job in refused}))})" if refused else ""
+    audit(user=user, action="requeue", job_ids=old_ids, detail=f"new jobs: {', '.join(new_ids)}{forced}")
     return new_ids
 
 
@@ -77,30 +106,32 @@ def jobs_purge(*, now: datetime | None = None) -> PurgeResult:
 class ReconcileResult:
     checked: int = 0
     resent: list[str] = field(default_factory=list)
+    returned: dict[str, int] = field(default_factory=dict)  # queue -> messages of dead workers given back
+    unknown_actor: list[str] = field(default_factory=list)  # jobs of actors no longer registered: now dead
 
 
 def jobs_reconcile(*, now: datetime | None = None, broker: dramatiq.Broker | None = None) -> ReconcileResult:
-    """Re-send jobs whose message is gone: queued/retrying ones older than the grace period that the
-    broker no longer holds, and running ones whose worker stopped heartbeating. A job still in the
-    broker, or running on a live worker, is left alone."""
+    """Recover work the broker lost or holds for nobody. First the messages held by dead workers go
+    back to their queues (brokerstate.requeue_dead_workers). Then jobs whose message is gone are
+    re-sent: queued/retrying ones older than the grace period that the broker no longer holds, and
+    running ones whose worker stopped heartbeating. A job still in the broker, or running on a live
+    worker, is left alone; a job of an actor that is no longer registered ends dead, saying so."""
     now = now or timezone.now()
     broker = broker or dramatiq.get_broker()
-    grace = now - timedelta(seconds=settings.JOBS_RECONCILE_GRACE)
-    live_workers = {
-        f"{host}:{pid}" for host, pid in WorkerHeartbeat.objects.filter(
-            last_seen__gte=now - timedelta(seconds=settings.JOBS_WORKER_DEAD_AFTER)).values_list("host", "pid")
-    }
-    candidates = list(
-        Job.objects.filter(status__in=LIVE_STATUSES, updated_at__lt=grace)
-        .filter(Q(status__in=[JobStatus.QUEUED, JobStatus.RETRYING]) | ~Q(worker__in=live_workers))
-        .order_by("enqueued_at")
-    )
-    result = ReconcileResult(checked=len(candidates))
+    result = ReconcileResult(returned=brokerstate.requeue_dead_workers(broker, int(now.timestamp() * 1000)))
+    if result.returned:
+        logger.warning("jobs_returned_from_dead_workers", returned=result.returned)
+    candidates = _reconcile_candidates(now)
+    result.checked = len(candidates)
     if not candidates:
         return result
     in_broker = brokerstate.message_ids(broker, {job.queue for job in candidates})
     for job in candidates:
         if job.pk in in_broker:
+            continue
+        if not is_registered(job.actor):
+            _dead_unknown_actor(job, now)
+            result.unknown_actor.append(job.pk)
             continue
         _resend(job, now, broker)
         result.resent.append(job.pk)
@@ -109,8 +140,28 @@ def jobs_reconcile(*, now: datetime | None = None, broker: dramatiq.Broker | Non
     return result
 
 
+def _reconcile_candidates(now: datetime) -> list[Job]:
+    grace = now - timedelta(seconds=settings.JOBS_RECONCILE_GRACE)
+    live_workers = {
+        f"{host}:{pid}" for host, pid in WorkerHeartbeat.objects.filter(
+            last_seen__gte=now - timedelta(seconds=settings.JOBS_WORKER_DEAD_AFTER)).values_list("host", "pid")
+    }
+    return list(
+        Job.objects.filter(status__in=LIVE_STATUSES, updated_at__lt=grace)
+        .filter(Q(status__in=[JobStatus.QUEUED, JobStatus.RETRYING]) | ~Q(worker__in=live_workers))
+        .order_by("enqueued_at")
+    )
+
+
+def _dead_unknown_actor(job: Job, now: datetime) -> None:
+    message = not_registered_message(job.actor)
+    Job.objects.filter(pk=job.pk, status__in=LIVE_STATUSES).update(
+        status=JobStatus.DEAD, finished_at=now, error_class="ActorNotFound", error_message=message,
+        traceback=f"The reconciler could not re-send this job: {message}.")
+    logger.warning("job_dead_unknown_actor", job_id=job.pk, actor=job.actor)
+
+
 def _resend(job: Job, now: datetime, broker: dramatiq.Broker) -> None:
-    get_actor(job.actor)  # the actor must still exist
     message = dramatiq.Message(
         queue_name=job.queue, actor_name=job.actor, args=tuple(job.args), kwargs=job.kwargs,
         options={"retries": max(0, job.attempts - (1 if job.status == JobStatus.RUNNING else 0))},

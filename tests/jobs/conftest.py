@@ -1,1 +1,49 @@
+import dramatiq
+import pytest
+from django.conf import settings
+from dramatiq.brokers.redis import RedisBroker
+
 from tests.jobs import actors  # noqa: F401  (declares the actors the jobs tests use)
+
+
+@pytest.fixture
+def redis_broker_factory():
+    """Real Redis brokers on the Redis of this mode (embedded, or REDIS_URL), with the project's middleware,
+    in a namespace of their own; the first one made becomes the global broker (as `enqueue` uses it), and
+    `declare(actor)` moves an actor onto it. Everything is flushed and put back afterwards."""
+    from django_dramatiq.apps import DjangoDramatiqConfig
+    from django_dramatiq.utils import load_middleware
+
+    from newstunneler.settings import DRAMATIQ_MIDDLEWARE
+
+    stub = dramatiq.get_broker()
+    made, moved = [], []
+
+    def make(namespace="nt-test-dramatiq", heartbeat_timeout=None):
+        middleware = [load_middleware(path, **DjangoDramatiqConfig.get_middleware_kwargs(path))
+                      for path in DRAMATIQ_MIDDLEWARE]
+        options = {"heartbeat_timeout": heartbeat_timeout} if heartbeat_timeout else {}
+        broker = RedisBroker(url=settings.REDIS_LOCATION, namespace=namespace, middleware=middleware, **options)
+        if not made:
+            dramatiq.set_broker(broker)
+        made.append(broker)
+        broker.declare = lambda actor: (moved.append((actor, actor.broker)), broker.declare_actor(actor),
+                                        setattr(actor, "broker", broker))
+        return broker
+
+    yield make
+    for actor, original in moved:
+        actor.broker = original
+    dramatiq.set_broker(stub)
+    for broker in made:
+        broker.flush_all()
+        for key in broker.client.scan_iter(f"{broker.namespace}:*"):
+            broker.client.delete(key)
+        broker.close()
+
+
+@pytest.fixture
+def redis_broker(redis_broker_factory):
+    broker = redis_broker_factory()
+    broker.declare(actors.count_me)
+    return broker

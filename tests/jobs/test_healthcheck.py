@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.jobs import heartbeat
+from apps.jobs.middleware import heartbeat
 
 
 def test_worker_without_heartbeat_is_unhealthy():

@@ -8,11 +8,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
-from dramatiq.brokers.redis import RedisBroker
 
 from apps.jobs import services
 from apps.jobs.enqueue import enqueue
 from apps.jobs.models import Job, WorkerHeartbeat
+from dramatiq.brokers.redis import RedisBroker
 from tests.jobs import actors
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,28 +68,6 @@ def test_command(broker, capsys):
     assert f"re-sent {job_id}" in capsys.readouterr().out
 
 
-@pytest.fixture
-def redis_broker():
-    """A real Redis broker on the Redis of this mode (embedded, or REDIS_URL), with the project's middleware."""
-    from django_dramatiq.apps import DjangoDramatiqConfig
-    from django_dramatiq.utils import load_middleware
-
-    from newstunneler.settings import DRAMATIQ_MIDDLEWARE
-
-    middleware = [load_middleware(path, **DjangoDramatiqConfig.get_middleware_kwargs(path)) for path in DRAMATIQ_MIDDLEWARE]
-    redis_broker = RedisBroker(url=settings.REDIS_LOCATION, namespace="nt-test-dramatiq", middleware=middleware)
-    stub = dramatiq.get_broker()
-    dramatiq.set_broker(redis_broker)
-    redis_broker.declare_actor(actors.count_me)
-    original_broker = actors.count_me.broker
-    actors.count_me.broker = redis_broker
-    yield redis_broker
-    actors.count_me.broker = original_broker
-    dramatiq.set_broker(stub)
-    redis_broker.flush_all()
-    redis_broker.close()
-
-
 def test_flushall_then_reconcile_completes_exactly_once_on_real_redis(redis_broker):
     job_id = enqueue("count_me", "flushed")
     client = redis_broker.client
@@ -108,3 +86,52 @@ def test_flushall_then_reconcile_completes_exactly_once_on_real_redis(redis_brok
         worker.stop()
     assert Job.objects.get(pk=job_id).status == "succeeded"
     assert actors.calls("count_me:flushed") == 1
+
+
+def test_a_job_of_an_unknown_actor_ends_dead_and_the_rest_are_still_resent(broker, run_jobs, capsys):
+    ghost, lost = enqueue("count_me", "ghost"), enqueue("count_me", "lost")
+    Job.objects.filter(pk=ghost).update(actor="renamed_long_ago")
+    broker.flush_all()
+    _age(ghost), _age(lost)
+    call_command("reconcile_jobs")
+    out = capsys.readouterr().out
+    assert f"re-sent {lost}" in out and f"dead (actor not registered) {ghost}" in out
+    job = Job.objects.get(pk=ghost)
+    assert (job.status, job.error_class) == ("dead", "ActorNotFound")
+    assert job.error_message == "actor 'renamed_long_ago' is not registered (renamed or removed?)"
+    run_jobs()
+    assert Job.objects.get(pk=lost).status == "succeeded" and actors.calls("count_me:lost") == 1
+
+
+def test_messages_held_by_a_dead_worker_go_back_to_their_queue_and_run(redis_broker_factory):
+    broker = redis_broker_factory(heartbeat_timeout=2000)
+    broker.declare(actors.count_me)
+    ids = [enqueue("count_me", f"held-{n}") for n in range(3)]
+    # Another worker process fetches them (into its ack set) and is killed before acking any.
+    doomed = RedisBroker(url=settings.REDIS_LOCATION, namespace=broker.namespace, middleware=[])
+    assert len(doomed.do_fetch("tests", 10)) == 3
+    doomed.close()
+    assert services.jobs_reconcile(broker=broker).returned == {}  # its heartbeat is fresh: alive
+    result = services.jobs_reconcile(broker=broker, now=timezone.now() + timedelta(seconds=3))
+    assert result.returned == {"tests": 3} and result.resent == []
+    assert broker.client.zscore(f"{broker.namespace}:__heartbeats__", doomed.broker_id) is None  # forgotten
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    try:
+        broker.join("tests", timeout=10_000)
+        worker.join()
+    finally:
+        worker.stop()
+    assert set(Job.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"succeeded"}
+    assert [actors.calls(f"count_me:held-{n}") for n in range(3)] == [1, 1, 1]
+
+
+def test_a_live_workers_messages_are_left_with_it(redis_broker_factory):
+    broker = redis_broker_factory(heartbeat_timeout=60_000)
+    broker.declare(actors.count_me)
+    enqueue("count_me", "busy")
+    busy = RedisBroker(url=settings.REDIS_LOCATION, namespace=broker.namespace, middleware=[])
+    (data,) = busy.do_fetch("tests", 10)
+    assert services.jobs_reconcile(broker=broker, now=timezone.now() + timedelta(seconds=30)).returned == {}
+    assert broker.client.scard(f"{broker.namespace}:__acks__.{busy.broker_id}.tests") == 1
+    busy.close()

@@ -53,3 +53,36 @@ def test_query_parameters_are_validated_with_or_without_the_fast_path(client, vi
     assert bad.status_code == 400 and list(bad.json()["errors"]) == ["limit"]
     missing = client.get("/api/v1/signals/search/")  # q is required: never served from the reuse
     assert missing.status_code == 400 and list(missing.json()["errors"]) == ["q"]
+
+
+@pytest.fixture
+def plain_client(admin_user):
+    """A client that answers like a server does (the test client re-raises view exceptions otherwise)."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    return client
+
+
+def test_json_nested_50000_deep_is_a_json_400(plain_client):
+    response = plain_client.post("/api/v1/sources/", "[" * 50_000 + "]" * 50_000, content_type="application/json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "JSON parse error - nested too deeply.", "code": "too_deep"}
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", '{"url": "https://x.example.com/' + "a" * 3_000_000 + '"}'),
+    ("application/x-www-form-urlencoded", "url=" + "a" * 3_000_000),
+])
+def test_a_body_over_the_limit_is_a_json_413(plain_client, content_type, body):
+    response = plain_client.post("/api/v1/sources/", body, content_type=content_type)
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "The request body is larger than the 2.5 MB limit.", "code": "too_large"}
+
+
+def test_django_level_errors_under_the_api_are_json_and_html_elsewhere(plain_client):
+    response = plain_client.get("/api/v1/signals/", HTTP_HOST="evil.example.com")  # DisallowedHost: a 400
+    assert response.status_code == 400 and response.json() == {"detail": "Bad request.", "code": "bad_request"}
+    page = plain_client.get("/admin/", HTTP_HOST="evil.example.com")
+    assert page.status_code == 400 and "text/html" in page["Content-Type"]

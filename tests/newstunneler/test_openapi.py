@@ -26,7 +26,7 @@ def test_schema_documents_the_error_answers(client, viewer):
     client.force_login(viewer)
     paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
     detail = paths["/api/v1/sources/{id}/"]
-    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "429"}
+    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "413", "429"}
     assert set(paths["/api/v1/jobs/stats"]["get"]["responses"]) == {"200", "401", "403", "429"}
     assert "404" in paths["/api/v1/billing/limits"]["get"]["responses"]  # a user without an account
     quota = detail["get"]["responses"]["429"]["content"]["application/json"]["schema"]["$ref"]

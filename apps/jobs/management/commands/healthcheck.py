@@ -3,7 +3,7 @@ import socket
 import httpx
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.jobs import heartbeat
+from apps.jobs.middleware import heartbeat
 
 
 class Command(BaseCommand):
