@@ -1,7 +1,6 @@
 """Fetching and parsing feeds: httpx with timeouts, a size cap, manual redirects (each hop checked by
 the SSRF guard), conditional GET; feedparser on the fetched bytes (its HTML sanitiser stays on)."""
 
-import calendar
 import html
 import re
 import time
@@ -19,6 +18,10 @@ REDIRECT_CODES = {301, 302, 303, 307, 308}
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 # A published date this far ahead of fetch time is a feed's clock error: clamp it to now.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# A published date before this is not a real one (0001-01-01, 1970-01-01 placeholders): the entry is dated
+# at fetch time, with a warning, instead of being stored as ancient news for retention to delete.
+DATE_FLOOR = datetime(1995, 1, 1, tzinfo=UTC)
+DATE_FIELDS = (("published_parsed", "published"), ("updated_parsed", "updated"), ("created_parsed", "created"))
 
 
 class FeedError(Exception):
@@ -61,7 +64,8 @@ class ParsedFeed:
     site_url: str = ""
     entries: list[Entry] = field(default_factory=list)
     warning: str = ""
-    skipped: int = 0  # entries with no link or no title
+    skipped: int = 0  # entries with no (usable) link or no title
+    redated: int = 0  # entries whose date was unusable: dated at fetch time
 
 
 def http_client() -> httpx.Client:
@@ -94,6 +98,8 @@ def fetch(url: str, etag: str = "", last_modified: str = "", client: httpx.Clien
                     continue
                 return _read(response, url, deadline)
         raise FeedError("redirects", f"more than {settings.FEED_MAX_REDIRECTS} redirects (last: {url})")
+    except BlockedURL as exc:  # refused when connecting (the host's address changed since the check)
+        raise FeedError(exc.kind, str(exc)) from None
     except httpx.TimeoutException as exc:
         raise FeedError("timeout", f"{type(exc).__name__} fetching {url}") from None
     except httpx.TransportError as exc:
@@ -129,16 +135,34 @@ def _read(response: httpx.Response, url: str, deadline: float) -> Fetched:
     )
 
 
-def _entry_date(entry, now: datetime) -> datetime:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
-    if not parsed:
-        return now
-    # feedparser normalises every date to a UTC struct_time; naive input was taken as UTC.
-    moment = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-    return now if moment > now + FUTURE_TOLERANCE else moment
+def _entry_date(entry, now: datetime) -> tuple[datetime, str]:
+    """The entry's date (published, else updated, else created), and what was wrong with it if it was
+    unusable. feedparser normalises every date to a UTC struct_time (naive input is taken as UTC), but
+    the tuple can hold anything: year -1, year 10000, a 61st second. An unusable or pre-DATE_FLOOR date
+    dates the entry at fetch time; a date in the future is clamped to fetch time."""
+    for parsed_field, raw_field in DATE_FIELDS:
+        parsed = entry.get(parsed_field)
+        if parsed:
+            break
+    else:
+        return now, ""
+    raw = str(entry.get(raw_field, ""))[:80]
+    try:
+        year, month, day, hour, minute, second = (int(part) for part in tuple(parsed)[:6])
+        moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return now, f"unusable date {raw!r}"
+    if moment < DATE_FLOOR:
+        return now, f"date before {DATE_FLOOR:%Y} {raw!r}"
+    return (now if moment > now + FUTURE_TOLERANCE else moment), ""
 
 
 _TAG = re.compile(r"<[^>]*>")
+# C0 controls other than tab, newline and carriage return: PostgreSQL refuses NUL in text, and none of
+# them belong in a title or summary.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CHARREF = re.compile(rb"&#(x[0-9a-fA-F]{1,8}|[0-9]{1,10});")
+MAX_URL = 2000  # the length Article.url holds
 
 
 def _text(value: str) -> str:
@@ -148,7 +172,15 @@ def _text(value: str) -> str:
         value = _TAG.sub(" ", value)
     if "&" in value:
         value = html.unescape(value)
-    return " ".join(value.split())
+    return " ".join(_CONTROLS.sub(" ", value).split())
+
+
+def _safe_charref(match: re.Match) -> bytes:
+    text = match.group(1)
+    code = int(text[1:], 16) if text[:1] in (b"x", b"X") else int(text)
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"  # feedparser would crash encoding it (or store a NUL): the replacement character
+    return match.group(0)
 
 
 def parse(content: bytes, url: str = "", content_type: str = "", now: datetime | None = None) -> ParsedFeed:
@@ -157,24 +189,37 @@ def parse(content: bytes, url: str = "", content_type: str = "", now: datetime |
     # No content-location: feedparser would urljoin every link against it; relative entry links
     # (rare) are joined below instead.
     headers = {"content-type": content_type} if content_type else {}
+    if b"&#" in content:
+        content = _CHARREF.sub(_safe_charref, content)
     # Sanitising stays on (never skip it); resolving links inside summaries is useless: we keep only text.
-    feed = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
+    try:
+        feed = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - a parser crash is the feed's problem, recorded on its source
+        raise FeedError("parse", f"the feed parser failed: {type(exc).__name__}: {exc}"[:2000]) from None
     warning = f"{type(feed.bozo_exception).__name__}: {feed.bozo_exception}" if feed.bozo else ""
     if feed.bozo and not feed.entries:
         raise FeedError("parse", f"not a feed: {warning}")
     result = ParsedFeed(
         title=_text(feed.feed.get("title") or "")[:300],
-        site_url=feed.feed.get("link", "")[:2000],
+        site_url=_CONTROLS.sub("", feed.feed.get("link") or "")[:MAX_URL],
         warning=warning[:2000],
     )
+    bad_dates = []
     for entry in feed.entries:
-        link = (entry.get("link") or "").strip()
+        link = _CONTROLS.sub("", entry.get("link") or "").strip()
         if link and url and not link.startswith(("http://", "https://")):
             link = urljoin(url, link)
         title = _text(entry.get("title") or "")
-        if not link or not title or not link.startswith(("http://", "https://")):
+        if not link or not title or not link.startswith(("http://", "https://")) or len(link) > MAX_URL:
             result.skipped += 1
             continue
         summary = _text(entry.get("summary") or "")
-        result.entries.append(Entry(url=link, title=title[:1000], summary=summary[:20000], published_at=_entry_date(entry, now)))
+        published_at, date_problem = _entry_date(entry, now)
+        if date_problem:
+            bad_dates.append(date_problem)
+        result.entries.append(Entry(url=link, title=title[:1000], summary=summary[:20000], published_at=published_at))
+    if bad_dates:
+        result.redated = len(bad_dates)
+        note = f"{len(bad_dates)} entr{'y' if len(bad_dates) == 1 else 'ies'} dated at fetch time (first: {bad_dates[0]})"
+        result.warning = "; ".join(filter(None, [note, result.warning]))[:2000]
     return result

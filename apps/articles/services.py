@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.articles import analysis as analysers
@@ -99,10 +99,14 @@ def source_poll(*, source: Source, client=None) -> PollResult:
         return PollResult(source.pk, "failed", error=str(exc))
     with transaction.atomic():
         ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now)
+        if ingest.invalid:
+            note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
+            parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
         _record_success(source, fetched, parsed, now, ingest.new)
+    skipped = parsed.skipped + ingest.invalid
     logger.info("source_polled", source_id=source.pk, new=ingest.new, duplicates=ingest.duplicates,
-                skipped=parsed.skipped, warning=parsed.warning or None)
-    return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=parsed.skipped,
+                skipped=skipped, redated=parsed.redated or None, warning=parsed.warning or None)
+    return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=skipped,
                       warning=parsed.warning, analyses_queued=ingest.analyses_queued)
 
 
@@ -124,45 +128,103 @@ def source_refresh_metadata(*, source: Source) -> Source:
 class IngestResult:
     new: int = 0
     duplicates: int = 0
+    invalid: int = 0  # entries that could not be stored (an unusable URL, a row the database refused)
+    invalid_reason: str = ""  # the first one's
     article_ids: list[int] = field(default_factory=list)
     analyses_queued: list[str] = field(default_factory=list)
+
+    def refuse(self, reason: str) -> None:
+        self.invalid += 1
+        self.invalid_reason = self.invalid_reason or reason[:500]
+
+
+@dataclass
+class _Candidate:
+    entry: feeds.Entry
+    canonical: str
+    url_hash: str
+    fingerprint: str
 
 
 def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime) -> IngestResult:
     """Store new entries in bulk, skipping known URLs and a same-titled story seen in the last 48 h;
-    score each new article and queue analysis of those at or above the policy threshold."""
+    score each new article and queue analysis of those at or above the policy threshold. A bad entry
+    (an unusable URL, a row the database refuses) loses only itself: it is counted in `invalid`."""
     result = IngestResult()
-    candidates: dict[str, tuple[feeds.Entry, str, str]] = {}
-    for entry in entries:
-        canonical = canonical_url(entry.url)
-        key = url_hash(canonical)
-        if key not in candidates:
-            candidates[key] = (entry, canonical, title_fingerprint(entry.title))
-    known = set(Article.objects.filter(url_hash__in=candidates).values_list("url_hash", flat=True))
-    since = fetched_at - DUPLICATE_TITLE_WINDOW
-    fingerprints = {fp for _, _, fp in candidates.values()}
-    seen_titles = set(
-        Article.objects.filter(title_fingerprint__in=fingerprints, published_at__gte=since)
-        .values_list("title_fingerprint", flat=True)
-    )
-    fresh = []
-    for key, (entry, canonical, fingerprint) in candidates.items():
-        if key in known or fingerprint in seen_titles:
-            result.duplicates += 1
-            continue
-        seen_titles.add(fingerprint)
-        matches = resolve(f"{entry.title}. {entry.summary}")
-        fresh.append((Article(
-            source=source, url=canonical, url_hash=key, title=entry.title, title_fingerprint=fingerprint,
-            summary=entry.summary, tickers=[m.as_dict() for m in matches], published_at=entry.published_at,
-            fetched_at=fetched_at,
-        ), matches))
-    result.duplicates += len(entries) - len(candidates)
+    candidates = _ingest_candidates(entries, result)
+    fresh = _ingest_fresh(candidates, fetched_at, result)
     if not fresh:
         return result
     # Read before inserting: this batch must not find itself among the "recent" titles.
     recent = recent_titles.index(fetched_at)
-    Article.objects.bulk_create([article for article, _ in fresh], ignore_conflicts=True)
+    stored = _ingest_store(fresh, source, fetched_at, result)
+    _ingest_score(stored, source, recent, result)
+    return result
+
+
+def _ingest_candidates(entries: list[feeds.Entry], result: IngestResult) -> dict[str, _Candidate]:
+    """One candidate per canonical URL; an entry whose URL cannot be canonicalised (a bad port, too long) is refused."""
+    candidates: dict[str, _Candidate] = {}
+    for entry in entries:
+        try:
+            canonical = canonical_url(entry.url)
+        except ValueError as exc:
+            result.refuse(f"unusable URL {entry.url[:200]!r}: {exc}")
+            continue
+        if len(canonical) > feeds.MAX_URL:
+            result.refuse(f"URL longer than {feeds.MAX_URL} characters: {canonical[:200]!r}…")
+            continue
+        key = url_hash(canonical)
+        if key in candidates:
+            result.duplicates += 1
+        else:
+            candidates[key] = _Candidate(entry, canonical, key, title_fingerprint(entry.title))
+    return candidates
+
+
+def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
+                  result: IngestResult) -> list[tuple[Article, list[TickerMatch]]]:
+    """Unsaved articles for the candidates not known by URL, nor by a same title seen in the last 48 h."""
+    known = set(Article.objects.filter(url_hash__in=candidates).values_list("url_hash", flat=True))
+    seen_titles = set(
+        Article.objects.filter(title_fingerprint__in={c.fingerprint for c in candidates.values()},
+                               published_at__gte=fetched_at - DUPLICATE_TITLE_WINDOW)
+        .values_list("title_fingerprint", flat=True)
+    )
+    fresh = []
+    for candidate in candidates.values():
+        if candidate.url_hash in known or candidate.fingerprint in seen_titles:
+            result.duplicates += 1
+            continue
+        seen_titles.add(candidate.fingerprint)
+        entry = candidate.entry
+        matches = resolve(f"{entry.title}. {entry.summary}")
+        fresh.append((Article(
+            url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
+            title_fingerprint=candidate.fingerprint, summary=entry.summary, tickers=[m.as_dict() for m in matches],
+            published_at=entry.published_at, fetched_at=fetched_at,
+        ), matches))
+    return fresh
+
+
+def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source | None, fetched_at: datetime,
+                  result: IngestResult) -> list[tuple[Article, list[TickerMatch]]]:
+    """Insert in one statement; if the database refuses the batch, row by row so that a bad row loses
+    only itself. Returns the rows this call stored (with their ids)."""
+    for article, _ in fresh:
+        article.source = source
+    refused = 0
+    try:
+        with transaction.atomic():  # a savepoint: a refused batch must not spoil the caller's transaction
+            Article.objects.bulk_create([article for article, _ in fresh], ignore_conflicts=True)
+    except DatabaseError:
+        for article, _ in fresh:
+            try:
+                with transaction.atomic():
+                    Article.objects.bulk_create([article], ignore_conflicts=True)
+            except DatabaseError as exc:
+                refused += 1
+                result.refuse(f"the database refused {article.url[:200]!r}: {exc}")
     # ignore_conflicts returns no primary keys on every backend: read them back by hash.
     # A row another poller inserted at the same moment has another fetched_at: not ours to score.
     ids = dict(
@@ -175,8 +237,14 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
             article.pk = ids[article.url_hash]
             stored.append((article, matches))
     result.new = len(stored)
-    result.duplicates += len(fresh) - len(stored)
+    result.duplicates += len(fresh) - len(stored) - refused
     result.article_ids = [article.pk for article, _ in stored]
+    return stored
+
+
+def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Source | None,
+                  recent: scoring.NoveltyIndex, result: IngestResult) -> None:
+    """Score the stored articles, record their tickers, queue analysis of the strong ones."""
     policy = ScoringPolicy.current()
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
     batch = scoring.NoveltyIndex()
@@ -192,7 +260,6 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     for score in scores:
         if score.total >= policy.alert_threshold:
             result.analyses_queued.append(enqueue("analyze_article", score.article_id))
-    return result
 
 
 def _build_score(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,

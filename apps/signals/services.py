@@ -62,12 +62,15 @@ class CleanupResult:
 
 def retention_cleanup(*, now=None) -> CleanupResult:
     """Delete signals older than NT_SIGNAL_RETENTION_DAYS, then articles older than
-    NT_ARTICLE_RETENTION_DAYS that no signal references (a referenced article is kept)."""
+    NT_ARTICLE_RETENTION_DAYS, published and fetched, that no signal references (a referenced article is
+    kept; so is old news fetched lately: deleted, it would come back with the next poll of a feed still
+    listing it, to be scored and analysed again)."""
     now = now or timezone.now()
     # delete() counts cascaded rows too: take each model's own count.
     _, by_model = Signal.objects.filter(t__lt=now - timedelta(days=settings.SIGNAL_RETENTION_DAYS)).delete()
     signals = by_model.get("signals.Signal", 0)
-    old_articles = Article.objects.filter(published_at__lt=now - timedelta(days=settings.ARTICLE_RETENTION_DAYS))
+    cutoff = now - timedelta(days=settings.ARTICLE_RETENTION_DAYS)
+    old_articles = Article.objects.filter(published_at__lt=cutoff, fetched_at__lt=cutoff)
     referenced = Signal.objects.filter(article__isnull=False).values("article_id")
     _, by_model = old_articles.exclude(pk__in=referenced).delete()
     articles = by_model.get("articles.Article", 0)

@@ -237,3 +237,65 @@ def test_failures_back_off_exponentially_capped_and_success_resets(httpserver):
     _poll(source)
     assert source.consecutive_failures == 0 and source.last_error == ""
     assert source.next_poll_at - source.last_polled_at == timedelta(minutes=15)
+
+
+@pytest.mark.parametrize("bad", ["0000-00-00T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"])
+def test_one_unusable_date_dates_that_entry_at_fetch_time_and_keeps_the_others(httpserver, bad):
+    httpserver.expect_request("/feed").respond_with_data(atom([
+        {"title": "Good story one", "link": "https://d.example.com/1", "date": "2026-11-20T08:00:00Z"},
+        {"title": "Story with a broken date", "link": "https://d.example.com/2", "date": bad},
+        {"title": "Good story two", "link": "https://d.example.com/3", "date": "2026-11-20T09:00:00Z"},
+    ]), content_type="application/atom+xml")
+    source = _source(httpserver)
+    before = timezone.now()
+    result = _poll(source)
+    after = timezone.now()
+    assert (result.status, result.new) == ("ok", 3)
+    dates = {a.title: a.published_at for a in Article.objects.all()}
+    assert dates["Good story one"] == datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    assert dates["Good story two"] == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= dates["Story with a broken date"] <= after
+    assert source.last_warning.startswith("1 entry dated at fetch time (first: ")
+    assert bad in source.last_warning and source.consecutive_failures == 0
+
+
+def test_an_ancient_date_is_dated_at_fetch_time_so_retention_keeps_the_article(httpserver, settings):
+    from apps.signals.services import retention_cleanup
+
+    httpserver.expect_request("/feed").respond_with_data(atom([
+        {"title": "Placeholder-dated story", "link": "https://d.example.com/old", "date": "0001-01-01T00:00:00Z"},
+        {"title": "Epoch-dated story", "link": "https://d.example.com/epoch", "date": "1970-01-01T00:00:00Z"},
+    ]), content_type="application/atom+xml")
+    source = _source(httpserver)
+    _poll(source)
+    assert all(a.published_at.year == timezone.now().year for a in Article.objects.all())
+    assert source.last_warning.startswith("2 entries dated at fetch time (first: date before 1995 '0001-01-01")
+    retention_cleanup()
+    assert Article.objects.count() == 2
+
+
+def test_hostile_entries_lose_only_themselves(httpserver):
+    """Each of these once failed the whole feed (or would on PostgreSQL): a NUL in a title, character
+    references to a surrogate or to nothing, a link with an impossible port, a link too long to store."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostile</title>'
+        '<item><title>Surrogate &#xD800; and &#55296; and &#0; and &#99999999; in a title</title>'
+        '<link>https://h.example.com/1</link><description>x&#xDFFF;y</description></item>'
+        '<item><title>Bad port</title><link>https://h.example.com:99999/2</link></item>'
+        f'<item><title>Too long</title><link>https://h.example.com/{"a" * 2100}</link></item>'
+        '<item><title>Plain good story</title><link>https://h.example.com/4</link></item>'
+        '</channel></rss>'
+    ).encode()
+    httpserver.expect_request("/feed").respond_with_data(body, content_type="application/rss+xml")
+    httpserver.expect_request("/nul").respond_with_data(
+        rss([{"title": "Title with a NUL \x00 inside", "link": "https://h.example.com/5"},
+             {"title": "Neighbour of the NUL", "link": "https://h.example.com/6"}]), content_type="application/rss+xml")
+    source, nul_source = _source(httpserver), _source(httpserver, "/nul")
+    result, nul_result = _poll(source), _poll(nul_source)
+    assert (result.status, result.new, result.skipped) == ("ok", 2, 2)
+    titles = set(Article.objects.values_list("title", flat=True))
+    assert "Plain good story" in titles
+    assert "Surrogate \ufffd and \ufffd and \ufffd and \ufffd in a title" in titles
+    assert "1 entry not stored (unusable URL 'https://h.example.com:99999/2'" in source.last_warning
+    assert nul_result.status == "ok" and nul_result.new == 2
+    assert {"Title with a NUL inside", "Neighbour of the NUL"} <= set(Article.objects.values_list("title", flat=True))

@@ -20,7 +20,11 @@ def test_old_signals_go_and_referenced_articles_stay(settings):
                                        published_at=now - timedelta(days=20))
     Article.objects.filter(pk=kept_by_signal.pk).update(published_at=now - timedelta(days=100))
     unreferenced = factories.article("Bakery opens", published_at=now - timedelta(days=100))
+    Article.objects.filter(pk=unreferenced.pk).update(fetched_at=now - timedelta(days=100))
     recent = factories.article("Bakery opens again downtown", published_at=now - timedelta(days=1))
+    # Old news fetched lately stays for the whole window (deleted now, a feed still listing it would
+    # bring it back on the next poll, to be scored and analysed again every day).
+    old_news_fetched_today = factories.article("Bakery history retold", published_at=now - timedelta(days=400))
 
     result = retention_cleanup(now=now)
 
@@ -28,5 +32,6 @@ def test_old_signals_go_and_referenced_articles_stay(settings):
     assert Signal.objects.filter(article=kept_by_signal).exists()
     remaining = set(Article.objects.values_list("pk", flat=True))
     assert kept_by_signal.pk in remaining and recent.pk in remaining and old_signal.pk in remaining
+    assert old_news_fetched_today.pk in remaining
     assert unreferenced.pk not in remaining
     assert (result.signals, result.articles) == (1, 1)
