@@ -95,12 +95,15 @@ def publish(payload: dict) -> None:
 
 # --- Outbound HTTP -------------------------------------------------------------------------------
 
-def http_client() -> httpx.Client:
-    return shared_client("notify", headers={"User-Agent": settings.HTTP_USER_AGENT}, timeout=settings.WEBHOOK_TIMEOUT)
+def http_client(guarded: bool = True) -> httpx.Client:
+    """Webhook URLs come from users: connections go only to vetted public addresses. The Slack URL is
+    the operator's own setting (NT_SLACK_WEBHOOK_URL) and may point inside their network."""
+    return shared_client("notify" if guarded else "notify-operator", guarded=guarded,
+                         headers={"User-Agent": settings.HTTP_USER_AGENT}, timeout=settings.WEBHOOK_TIMEOUT)
 
 
-def _post(url: str, body: bytes, headers: dict) -> httpx.Response:
-    return http_client().post(url, content=body, headers={"Content-Type": "application/json", **headers})
+def _post(url: str, body: bytes, headers: dict, guarded: bool = True) -> httpx.Response:
+    return http_client(guarded).post(url, content=body, headers={"Content-Type": "application/json", **headers})
 
 
 # --- Slack ---------------------------------------------------------------------------------------
@@ -150,7 +153,7 @@ def send_slack_alert(signal_id: int) -> bool:
         logger.info("slack_alert_debounced", signal_id=signal_id, symbol=payload["symbol"])
         return False
     try:
-        response = _post(url, json.dumps(slack_message(payload)).encode(), {})
+        response = _post(url, json.dumps(slack_message(payload)).encode(), {}, guarded=False)
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"Slack answered HTTP {response.status_code}: {response.text[:200]}")
     except Exception:
