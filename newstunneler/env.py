@@ -49,7 +49,9 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return _number(name, default, int, "an integer", minimum, maximum)
 
 
-def env_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+def env_float(name: str, default: float | None, *, minimum: float | None = None,
+              maximum: float | None = None) -> float | None:
+    """A number, or `default` (which may be None: "not set") when the variable is unset or empty."""
     return _number(name, default, float, "a number", minimum, maximum)
 
 

@@ -343,13 +343,28 @@ LLM_BASE_URL = env_str("NT_LLM_BASE_URL")
 LLM_API_KEY = env_str("NT_LLM_API_KEY")
 LLM_MODEL = env_str("NT_LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT = env_float("NT_LLM_TIMEOUT", 60.0, minimum=1.0)
-# USD per million tokens: (prompt, completion). Unknown models cost 0 and are logged.
+# USD per million tokens: (prompt, completion). NT_LLM_PRICE_IN / NT_LLM_PRICE_OUT price the configured
+# model (and override this table for it); a configured LLM whose model has no price refuses to start,
+# since it would cost $0 here and no budget would ever trip.
 LLM_PRICES = {
     "gpt-4o-mini": (0.15, 0.60),
     "gpt-4o": (2.50, 10.00),
     "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1": (2.00, 8.00),
 }
+_price_in = env_float("NT_LLM_PRICE_IN", None, minimum=0.0)
+_price_out = env_float("NT_LLM_PRICE_OUT", None, minimum=0.0)
+if (_price_in is None) != (_price_out is None):
+    raise ImproperlyConfigured("NT_LLM_PRICE_IN and NT_LLM_PRICE_OUT go together: set both (USD per million tokens)")
+if _price_in is not None:
+    LLM_PRICES[LLM_MODEL] = (_price_in, _price_out)
+if LLM_BASE_URL and LLM_API_KEY and LLM_MODEL not in LLM_PRICES:
+    raise ImproperlyConfigured(
+        f"NT_LLM_MODEL={LLM_MODEL!r} has no known price: set NT_LLM_PRICE_IN and NT_LLM_PRICE_OUT (USD per million "
+        f"prompt and completion tokens), or use one of {', '.join(sorted(LLM_PRICES))}")
+# What the LLM may cost per UTC day, over every analysis (pipeline, API, commands). Once spent, analyses
+# that did not ask for the LLM by name fall back to the offline analyser, and those that did are refused.
+LLM_DAILY_BUDGET_USD = env_float("NT_LLM_DAILY_BUDGET_USD", 5.0, minimum=0.0)
 SIGNAL_RETENTION_DAYS = env_int("NT_SIGNAL_RETENTION_DAYS", 30, minimum=1)
 ARTICLE_RETENTION_DAYS = env_int("NT_ARTICLE_RETENTION_DAYS", 90, minimum=1)
 

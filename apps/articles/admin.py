@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
+from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, LlmSpend, ScoringPolicy, Source
 from apps.jobs.enqueue import enqueue
 
 
@@ -144,6 +144,24 @@ class ScoringPolicyAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:articles_scoringpolicy_change", args=[policy.pk]))
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LlmSpend)
+class LlmSpendAdmin(admin.ModelAdmin):
+    """What the LLM cost, per UTC day and model (read only: every call writes it)."""
+
+    list_display = ["day", "model", "analyses", "rejected", "prompt_tokens", "completion_tokens", "cost_usd"]
+    list_filter = ["model"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

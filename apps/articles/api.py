@@ -50,10 +50,11 @@ class ArticleAnalyzeApi(generics.GenericAPIView):
         article = self.get_object()
         body = AnalyzeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        # An API key's account pays for the analysis (its LLM tokens and cost are charged when it ends).
+        # An API key's account pays for the analysis (its LLM tokens and cost are charged when it ends),
+        # with the provider its plan allows (billing's quota throttle sets request.analysis_provider).
         account_id = getattr(request.auth, "account_id", None)
-        job_id = enqueue("analyze_article", article.pk, provider=body.validated_data.get("provider"),
-                         account_id=account_id)
+        provider = getattr(request, "analysis_provider", None) or body.validated_data.get("provider")
+        job_id = enqueue("analyze_article", article.pk, provider=provider, account_id=account_id)
         return Response({"job_id": job_id, "article_id": article.pk}, status=status.HTTP_202_ACCEPTED)
 
 

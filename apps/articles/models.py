@@ -199,3 +199,24 @@ class ScoringPolicy(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+
+
+class LlmSpend(models.Model):
+    """What LLM calls cost, per UTC day and model: every call counts, answers rejected as invalid and
+    calls of failed analyses included. The daily budget (NT_LLM_DAILY_BUDGET_USD) is checked against it."""
+
+    day = models.DateField()
+    model = models.CharField(max_length=100)
+    analyses = models.PositiveIntegerField(default=0, help_text="analyses that called the LLM (a repair is a 2nd call)")
+    rejected = models.PositiveIntegerField(default=0, help_text="of which the tokens bought no valid answer")
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "LLM spend"
+        ordering = ["-day", "model"]
+        constraints = [models.UniqueConstraint(fields=["day", "model"], name="llm_spend_day_model")]
+
+    def __str__(self):
+        return f"{self.day} {self.model}: ${self.cost_usd}"

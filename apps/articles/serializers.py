@@ -83,7 +83,17 @@ class ArticleFilterSerializer(serializers.Serializer):
 
 
 class AnalyzeRequestSerializer(serializers.Serializer):
-    provider = serializers.ChoiceField(choices=["llm", "offline"], required=False)
+    provider = serializers.ChoiceField(
+        choices=["llm", "offline"], required=False,
+        help_text="llm needs a configured LLM and, with an API key, a plan with llm_analysis and budget left. "
+                  "Default: the LLM where all of that allows it, else the offline analyser.")
+
+    def validate_provider(self, value):
+        from apps.articles.analysis import llm
+
+        if value == "llm" and not llm.is_configured():
+            raise serializers.ValidationError("No LLM is configured on this server: ask for offline, or for no provider.")
+        return value
 
 
 class JobAcceptedSerializer(serializers.Serializer):

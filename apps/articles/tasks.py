@@ -7,7 +7,7 @@ import structlog
 from django.utils import timezone
 
 from apps.articles import services
-from apps.articles.analysis.llm import AnalysisRejected
+from apps.articles.analysis.llm import AnalysisRejected, LLMFailure
 from apps.articles.analysis.schema import PlanInvalid
 from apps.articles.models import Analysis, Article, Source
 from apps.jobs.enqueue import enqueue
@@ -43,9 +43,17 @@ def refresh_source_metadata(source_id: int) -> None:
     throws=(AnalysisRejected, PlanInvalid, Article.DoesNotExist),
 )
 def analyze_article(article_id: int, provider: str | None = None, account_id: int | None = None) -> None:
-    analysis = services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
-    if account_id is not None:  # asked for through the API: charge the account (billing, by actor name)
-        enqueue("record_usage", account_id, {  # (the analysis itself was counted when it was asked for)
+    """Asked for through the API (account_id), the account is charged the LLM tokens and cost of every
+    attempt, failed ones too (billing's record_usage, by actor name; the analysis itself was counted
+    when it was asked for)."""
+    try:
+        analysis = services.article_analyze(article=Article.objects.get(pk=article_id), provider=provider)
+    except LLMFailure as exc:
+        if account_id is not None and exc.usage:
+            enqueue("record_usage", account_id, exc.usage.as_metrics())
+        raise
+    if account_id is not None:
+        enqueue("record_usage", account_id, {
             "prompt_tokens": analysis.prompt_tokens, "completion_tokens": analysis.completion_tokens,
             "llm_cost_usd": str(analysis.cost_usd)})
 

@@ -8,7 +8,13 @@ from apps.billing.models import Account, ApiKey, Plan, UsageRecord
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "requests_per_minute", "requests_per_day", "analyses_per_month", "llm_budget_usd"]
+    list_display = ["name", "requests_per_minute", "requests_per_day", "analyses_per_month", "llm_budget", "features"]
+
+    @admin.display(description="LLM budget per month", ordering="llm_budget_usd")
+    def llm_budget(self, obj):
+        if obj.llm_budget_usd is None:
+            return "no cap"
+        return "no LLM" if obj.llm_budget_usd == 0 else f"${obj.llm_budget_usd}"
 
 
 class ApiKeyInline(admin.TabularInline):

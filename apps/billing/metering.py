@@ -10,15 +10,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django_redis import get_redis_connection
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import PermissionDenied, Throttled
 
 from apps import flags
-from apps.billing.models import ApiKey, UsageRecord
+from apps.articles import analysis
+from apps.articles.analysis import budget as llm_budget
+from apps.billing.models import ApiKey, Feature, Plan, UsageRecord
 
 
 
@@ -37,11 +40,20 @@ def quota_keys(account_id: int, now: datetime) -> tuple[str, str, datetime, date
 
 
 class QuotaExceeded(Throttled):
-    def __init__(self, *, what: str, limit: int, used: int, resets_at: datetime):
+    def __init__(self, *, what: str, limit: float, used: float, resets_at: datetime, whose: str = " of your plan"):
         wait = max(1, int((resets_at - timezone.now()).total_seconds()) + 1)
         super().__init__(wait=wait)
-        self.detail = {"detail": f"{what} limit of your plan reached.", "limit": limit, "used": used,
+        self.detail = {"detail": f"{what} limit{whose} reached.", "limit": limit, "used": used,
                        "resets_at": resets_at.isoformat()}
+
+
+class PlanFeatureMissing(PermissionDenied):
+    """403: the key's plan does not include what the request needs."""
+
+    def __init__(self, plan: Plan, feature: str, detail: str = ""):
+        super().__init__()
+        self.detail = {"detail": detail or f"Your plan ({plan.name}) does not include {feature}.",
+                       "code": "plan_feature_missing", "feature": feature}
 
 
 def _redis():
@@ -66,16 +78,25 @@ def month_used(account_id: int, metric: str, now: datetime | None = None) -> flo
     return float(flushed) + pending
 
 
-def reserve_analysis(key: ApiKey, now: datetime | None = None) -> None:
-    """Before an analysis asked for through the API: the month's analyses and LLM spend must be under the
-    plan, and the analysis is counted at once (its tokens and cost when it ends). Check and count happen
-    under a per-account lock, so a burst of requests cannot overshoot the monthly analyses. The LLM budget
-    can still be overshot by the cost of the analyses already running when it runs out."""
+def reserve_analysis(key: ApiKey, provider: str | None, now: datetime | None = None) -> str:
+    """Before an analysis asked for through the API; returns the provider it will use ("llm" or
+    "offline"). Asking for the LLM by name needs the llm_analysis feature and a budget that is not 0
+    (403 otherwise), room in the plan's monthly LLM budget and in the service's daily one (429); with
+    no provider named, the LLM is used only where all of that allows it, else the offline analyser.
+    The month's analyses must be under the plan (429), and the analysis is counted at once (its tokens
+    and cost when it ends). Check and count happen under a per-account lock, so a burst of requests
+    cannot overshoot the monthly analyses. The LLM budget can still be overshot by the cost of the
+    analyses already running when it runs out."""
     now = now or timezone.now()
-    if not flags.is_enabled("rate_limiting"):
-        record(key.account_id, "analyses", 1, now)
-        return
     plan, account_id = key.account.plan, key.account_id
+    named_llm = provider == "llm"
+    if named_llm:
+        _llm_allowed(plan)
+    elif provider is None:
+        provider = "llm" if plan.includes(Feature.LLM_ANALYSIS) and plan.llm_budget_usd != 0 and analysis.llm_usable() else "offline"
+    if not flags.is_enabled("rate_limiting"):
+        record(account_id, "analyses", 1, now)
+        return provider
     next_month = (now.date().replace(day=28) + timedelta(days=4)).replace(day=1)
     resets_at = datetime.combine(next_month, datetime.min.time(), tzinfo=UTC)
     with _redis().lock(cache.make_key(f"quota:{account_id}:analyses-lock"), timeout=10, blocking_timeout=10):
@@ -83,11 +104,26 @@ def reserve_analysis(key: ApiKey, now: datetime | None = None) -> None:
         if analyses >= plan.analyses_per_month:
             raise QuotaExceeded(what="Analyses per month", limit=plan.analyses_per_month, used=int(analyses),
                                 resets_at=resets_at)
-        spent = month_used(account_id, "llm_cost_usd", now)
-        if plan.llm_budget_usd is not None and spent >= float(plan.llm_budget_usd) > 0:
-            raise QuotaExceeded(what="LLM budget per month", limit=float(plan.llm_budget_usd), used=round(spent, 6),
-                                resets_at=resets_at)
+        if provider == "llm" and plan.llm_budget_usd is not None:
+            spent = month_used(account_id, "llm_cost_usd", now)
+            if spent >= float(plan.llm_budget_usd):
+                if named_llm:
+                    raise QuotaExceeded(what="LLM budget per month", limit=float(plan.llm_budget_usd),
+                                        used=round(spent, 6), resets_at=resets_at)
+                provider = "offline"
         record(account_id, "analyses", 1, now)
+    return provider
+
+
+def _llm_allowed(plan: Plan) -> None:
+    if not plan.includes(Feature.LLM_ANALYSIS):
+        raise PlanFeatureMissing(plan, Feature.LLM_ANALYSIS)
+    if plan.llm_budget_usd == 0:
+        raise PlanFeatureMissing(plan, Feature.LLM_ANALYSIS, f"Your plan ({plan.name}) has no LLM budget.")
+    if llm_budget.left_today() <= 0:
+        tomorrow = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        raise QuotaExceeded(what="The service's daily LLM budget", limit=float(settings.LLM_DAILY_BUDGET_USD),
+                            used=float(llm_budget.spent_today()), resets_at=tomorrow, whose="")
 
 
 def check_and_count(key: ApiKey, now: datetime | None = None) -> None:

@@ -1,9 +1,18 @@
 """Plans, accounts and their API keys; usage records (metering rolls up into them)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+
+class Feature(models.TextChoices):
+    """What a plan can include (Plan.features); the API refuses the rest with 403 naming the feature."""
+
+    LLM_ANALYSIS = "llm_analysis", "analyses by the LLM (provider=llm)"
+    SIGNAL_SEARCH = "signal_search", "GET /api/v1/signals/search/"
+    PRIORITY_SUPPORT = "priority_support", "priority support"
 
 
 class Plan(models.Model):
@@ -11,14 +20,23 @@ class Plan(models.Model):
     requests_per_minute = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     requests_per_day = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     analyses_per_month = models.PositiveIntegerField()
-    llm_budget_usd = models.DecimalField(max_digits=10, decimal_places=2, help_text="per month")
-    features = models.JSONField(default=list, blank=True)
+    llm_budget_usd = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="USD per month for LLM analyses. 0: none at all; empty: no cap.")
+    features = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(Feature.values)}.")
 
     class Meta:
         ordering = ["requests_per_day"]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if not isinstance(self.features, list) or any(feature not in Feature.values for feature in self.features):
+            raise ValidationError({"features": f"A list of any of: {', '.join(Feature.values)}."})
+
+    def includes(self, feature: str) -> bool:
+        return feature in (self.features or [])
 
 
 class Account(models.Model):

@@ -60,6 +60,8 @@ def limits(*, account: Account) -> dict:
     llm_cost = metering.month_used(account.pk, "llm_cost_usd", now)
 
     def entry(limit, used):
+        if limit is None:  # no cap
+            return {"limit": None, "used": used, "remaining": None}
         return {"limit": limit, "used": used, "remaining": max(0, limit - used)}
 
     return {
@@ -67,5 +69,5 @@ def limits(*, account: Account) -> dict:
         "requests_per_minute": entry(plan.requests_per_minute, used_minute),
         "requests_per_day": entry(plan.requests_per_day, used_day),
         "analyses_per_month": entry(plan.analyses_per_month, analyses),
-        "llm_budget_usd_per_month": entry(float(plan.llm_budget_usd), llm_cost),
+        "llm_budget_usd_per_month": entry(None if plan.llm_budget_usd is None else float(plan.llm_budget_usd), llm_cost),
     }

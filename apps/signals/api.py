@@ -83,6 +83,7 @@ class SignalLatestApi(APIView):
 
 class SignalSearchApi(APIView):
     required_permissions = VIEW_SIGNALS
+    plan_feature = "signal_search"  # an API key's plan must include it (billing's quota throttle: 403)
 
     @extend_schema(parameters=[SearchFilterSerializer], responses=SignalSerializer(many=True))
     def get(self, request):

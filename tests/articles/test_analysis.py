@@ -86,3 +86,34 @@ def test_timeout_is_retryable(httpserver, settings):
     httpserver.expect_request("/v1/chat/completions").respond_with_handler(lambda r: time.sleep(1))
     with pytest.raises(llm.LLMUnavailable, match="APITimeoutError"):
         analysis.analyze("Apple beats")
+
+
+def test_a_model_without_a_price_refuses_to_start_unless_priced(tmp_path):
+    from tests.processes import embedded_env, embedded_redis_cleanup, manage
+
+    show = "from django.conf import settings; print(settings.LLM_PRICES['llama-9-local'])"
+    env = embedded_env(tmp_path, NT_LLM_BASE_URL="http://127.0.0.1:9/v1", NT_LLM_API_KEY="k", NT_LLM_MODEL="llama-9-local")
+    with embedded_redis_cleanup(tmp_path):
+        refused = manage("check", env=env, check=False)
+        assert refused.returncode != 0
+        assert "NT_LLM_MODEL='llama-9-local' has no known price: set NT_LLM_PRICE_IN and NT_LLM_PRICE_OUT" in refused.stderr
+        half = manage("check", env={**env, "NT_LLM_PRICE_IN": "1.5"}, check=False)
+        assert half.returncode != 0 and "NT_LLM_PRICE_IN and NT_LLM_PRICE_OUT go together" in half.stderr
+        priced = manage("shell", "-v", "0", "-c", show, env={**env, "NT_LLM_PRICE_IN": "1.5", "NT_LLM_PRICE_OUT": "4"})
+    assert priced.stdout.strip() == "(1.5, 4.0)"
+
+
+def test_once_the_daily_budget_is_spent_the_llm_is_used_no_more(httpserver, settings):
+    from apps.articles.analysis import budget
+    from apps.articles.models import LlmSpend
+
+    configure(settings, httpserver)
+    settings.LLM_DAILY_BUDGET_USD = 0.0001
+    respond(httpserver, json.dumps(VALID_PLAN), json.dumps(VALID_PLAN))
+    assert analysis.analyze("Apple beats").provider == "llm"  # $0.000066 of $0.0001
+    assert analysis.analyze("Apple beats again").provider == "llm"  # $0.000132: now over
+    assert budget.spent_today() == Decimal("0.000132") and LlmSpend.objects.get().analyses == 2
+    assert analysis.analyze("Apple beats a third time").provider == "offline"  # no provider named: offline
+    with pytest.raises(llm.AnalysisRejected, match="today's LLM budget .* is spent"):
+        analysis.analyze("Apple beats", provider="llm")
+    assert len(httpserver.log) == 2

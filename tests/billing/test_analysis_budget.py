@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from apps.billing import metering, services
+from apps.articles.models import Analysis, LlmSpend, ScoringPolicy
 from apps.billing.models import Account, Plan, UsageRecord
 from apps.billing.roles import ensure_roles
 from tests import factories
@@ -21,13 +22,13 @@ def key(django_user_model):
     user = django_user_model.objects.create_user(username="quant", password="x")
     user.groups.add(ensure_roles()["analyst"])
     plan = Plan.objects.create(name="one-shot", requests_per_minute=100, requests_per_day=100, analyses_per_month=1,
-                               llm_budget_usd="0.01")
+                               llm_budget_usd="0.01", features=["llm_analysis"])
     account = Account.objects.create(owner=user, name="Quant Co", plan=plan)
     return services.api_key_create(account=account, name="bot")[1]
 
 
-def _analyze(client, key, article_id):
-    return client.post(f"/api/v1/articles/{article_id}/analyze/", data=json.dumps({}), content_type="application/json",
+def _analyze(client, key, article_id, **body):
+    return client.post(f"/api/v1/articles/{article_id}/analyze/", data=json.dumps(body), content_type="application/json",
                        headers={"Authorization": f"Api-Key {key}"})
 
 
@@ -47,14 +48,20 @@ def test_llm_tokens_and_cost_are_charged_then_the_monthly_analyses_run_out(clien
     assert int(refused["Retry-After"]) > 0
 
 
-def test_llm_budget_spent_is_429(client, key, broker):
+def test_llm_budget_spent_is_429_for_the_llm_by_name_and_offline_otherwise(client, key, httpserver, settings, broker,
+                                                                            run_jobs):
+    configure(settings, httpserver)
     account = Account.objects.get(name="Quant Co")
     account.plan.analyses_per_month = 100
     account.plan.save()
     metering.record(account.pk, "llm_cost_usd", 0.02)
+    ScoringPolicy.objects.update_or_create(pk=1, defaults={"alert_threshold": 1000})  # no analysis at ingest
     article = factories.article("Tesla recall widens")
-    refused = _analyze(client, key, article.pk)
+    refused = _analyze(client, key, article.pk, provider="llm")
     assert refused.status_code == 429 and refused.json()["detail"].startswith("LLM budget per month")
+    assert _analyze(client, key, article.pk).status_code == 202  # no provider named: the offline analyser
+    run_jobs()
+    assert Analysis.objects.get(article=article).provider == "offline" and httpserver.log == []
 
 
 def test_staff_sessions_are_not_charged(admin_client, broker):
@@ -90,3 +97,63 @@ def test_a_burst_of_analyses_cannot_overshoot_the_month(live_server, key, broker
     assert sorted(statuses) == [202] + [429] * 7
     metering.flush_usage()
     assert UsageRecord.objects.get(account__name="Quant Co", metric="analyses").quantity == 1
+
+
+def _key_on(django_user_model, plan_name: str, **plan_fields) -> tuple[str, Account]:
+    user = django_user_model.objects.create_user(username=f"user-{plan_name}", password="x")
+    user.groups.add(ensure_roles()["analyst"])
+    plan, _ = Plan.objects.get_or_create(name=plan_name, defaults={
+        "requests_per_minute": 100, "requests_per_day": 100, "analyses_per_month": 100, **plan_fields})
+    account = Account.objects.create(owner=user, name=f"Account {plan_name}", plan=plan)
+    return services.api_key_create(account=account, name="bot")[1], account
+
+
+def test_free_plan_gets_no_llm_analysis_whatever_it_spent(client, django_user_model, httpserver, settings, broker):
+    # Seen: a free key ($0 budget, which meant "no cap") with $500 spent still got 202 for provider=llm.
+    configure(settings, httpserver)
+    key, account = _key_on(django_user_model, "free")
+    metering.record(account.pk, "llm_cost_usd", 500)
+    refused = _analyze(client, key, factories.article("Tesla recall widens").pk, provider="llm")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Your plan (free) does not include llm_analysis.",
+                              "code": "plan_feature_missing", "feature": "llm_analysis"}
+
+
+def test_a_zero_budget_means_no_llm_and_an_empty_one_no_cap(client, django_user_model, httpserver, settings, broker):
+    configure(settings, httpserver)
+    zero, _ = _key_on(django_user_model, "zero", llm_budget_usd=0, features=["llm_analysis"])
+    uncapped, account = _key_on(django_user_model, "uncapped", llm_budget_usd=None, features=["llm_analysis"])
+    article = factories.article("Tesla recall widens")
+    refused = _analyze(client, zero, article.pk, provider="llm")
+    assert refused.status_code == 403 and refused.json()["detail"] == "Your plan (zero) has no LLM budget."
+    metering.record(account.pk, "llm_cost_usd", 500)
+    assert _analyze(client, uncapped, article.pk, provider="llm").status_code == 202
+    limits = client.get("/api/v1/billing/limits", headers={"Authorization": f"Api-Key {uncapped}"}).json()
+    assert limits["llm_budget_usd_per_month"] == {"limit": None, "used": 500.0, "remaining": None}
+
+
+def test_search_needs_a_plan_with_signal_search(client, django_user_model, broker):
+    without, _ = _key_on(django_user_model, "basic")
+    with_search, _ = _key_on(django_user_model, "searching", features=["signal_search"])
+    refused = client.get("/api/v1/signals/search/?q=apple", headers={"Authorization": f"Api-Key {without}"})
+    assert refused.status_code == 403 and refused.json()["feature"] == "signal_search"
+    assert refused.json()["detail"] == "Your plan (basic) does not include signal_search."
+    assert client.get("/api/v1/signals/search/?q=apple",
+                      headers={"Authorization": f"Api-Key {with_search}"}).status_code == 200
+
+
+def test_tokens_spent_on_an_answer_that_fails_validation_are_charged(client, key, httpserver, settings, broker,
+                                                                     run_jobs):
+    configure(settings, httpserver)
+    respond(httpserver, "not json at all", json.dumps({"stance": "MAYBE"}))  # invalid, then invalid again
+    ScoringPolicy.objects.update_or_create(pk=1, defaults={"alert_threshold": 1000})  # no analysis at ingest
+    article = factories.article("Tesla recall widens")
+    assert _analyze(client, key, article.pk, provider="llm").status_code == 202
+    run_jobs()
+    assert not Analysis.objects.filter(article=article).exists()
+    metering.flush_usage()
+    usage = {k: float(v) for k, v in UsageRecord.objects.filter(account__name="Quant Co").values_list("metric", "quantity")}
+    assert usage["prompt_tokens"] == 240 and usage["completion_tokens"] == 160  # two calls of 120 + 80
+    assert usage["llm_cost_usd"] == 0.000132
+    spend = LlmSpend.objects.get()
+    assert (spend.analyses, spend.rejected, spend.prompt_tokens, float(spend.cost_usd)) == (1, 1, 240, 0.000132)

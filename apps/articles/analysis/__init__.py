@@ -1,22 +1,49 @@
-"""Analysis of an article's text: the LLM when configured and allowed, else the offline analyser."""
+"""Analysis of an article's text: the LLM when configured, allowed and within today's budget, else the
+offline analyser. Every LLM analysis, failed ones included, is added to the day's spend."""
+
+import structlog
 
 from apps import flags
-from apps.articles.analysis import llm, offline
+from apps.articles.analysis import budget, llm, offline
 from apps.articles.analysis.schema import AnalysisResult, PlanInvalid
+
+logger = structlog.get_logger(__name__)
+
+
+def llm_usable() -> bool:
+    """Would an analysis that does not name a provider use the LLM now?"""
+    return flags.is_enabled("llm_analysis") and llm.is_configured() and budget.left_today() > 0
 
 
 def analyze(title: str, summary: str = "", provider: str | None = None) -> AnalysisResult:
-    """provider: "llm", "offline", or None for the LLM when one is configured. With the llm_analysis
-    flag off every analysis is offline."""
+    """provider: "llm", "offline", or None for the LLM when one is configured and today's budget is not
+    spent. With the llm_analysis flag off every analysis is offline. Asking for "llm" by name when none
+    is configured, or when today's budget is spent, raises AnalysisRejected."""
     if not flags.is_enabled("llm_analysis"):
         provider = "offline"
     if provider is None:
-        provider = "llm" if llm.is_configured() else "offline"
+        provider = "llm" if llm_usable() else "offline"
     if provider == "llm":
-        if not llm.is_configured():
-            raise llm.AnalysisRejected("no LLM configured: set NT_LLM_BASE_URL and NT_LLM_API_KEY")
-        return llm.analyze(title, summary)
+        return _llm(title, summary)
     return offline.analyze(title, summary)
 
 
-__all__ = ["AnalysisResult", "PlanInvalid", "analyze"]
+def _llm(title: str, summary: str) -> AnalysisResult:
+    if not llm.is_configured():
+        raise llm.AnalysisRejected("no LLM configured: set NT_LLM_BASE_URL and NT_LLM_API_KEY")
+    if budget.left_today() <= 0:
+        raise llm.AnalysisRejected("today's LLM budget (NT_LLM_DAILY_BUDGET_USD) is spent; it resets at 00:00 UTC")
+    try:
+        result = llm.analyze(title, summary)
+    except llm.LLMFailure as exc:
+        if exc.usage:
+            budget.record(exc.usage, rejected=True)
+            logger.warning("llm_tokens_spent_without_a_plan", model=exc.usage.model, error=str(exc)[:300],
+                           prompt_tokens=exc.usage.prompt_tokens, completion_tokens=exc.usage.completion_tokens,
+                           cost_usd=str(exc.usage.cost_usd))
+        raise
+    budget.record(budget.Usage(result.model, result.prompt_tokens, result.completion_tokens, result.cost_usd))
+    return result
+
+
+__all__ = ["AnalysisResult", "PlanInvalid", "analyze", "llm_usable"]

@@ -1,6 +1,7 @@
 """The LLM analyser: any OpenAI-compatible endpoint through the official SDK, JSON output validated
 against the plan schema. Invalid output gets one repair attempt, then AnalysisRejected (not retried);
-timeouts, connection errors, 429 and 5xx propagate as LLMUnavailable (retried by the job)."""
+timeouts, connection errors, 429 and 5xx propagate as LLMUnavailable (retried by the job). Either
+carries `usage`: the tokens (and their cost) already spent on the analysis, which are spent all the same."""
 
 import json
 from decimal import Decimal
@@ -9,6 +10,7 @@ import openai
 import structlog
 from django.conf import settings
 
+from apps.articles.analysis.budget import Usage
 from apps.articles.analysis.schema import (
     CATALYST_TYPES,
     STANCES,
@@ -26,11 +28,17 @@ SYSTEM_PROMPT = f"""You are an equity news analyst. Read the article and answer 
 Only facts from the article. No text outside the JSON object."""
 
 
-class AnalysisRejected(Exception):
-    """The model's output was invalid twice; retrying the same prompt will not help."""
+class LLMFailure(Exception):
+    """An LLM analysis that did not produce a plan; `usage` is what its calls cost so far."""
+
+    usage: Usage | None = None
 
 
-class LLMUnavailable(Exception):
+class AnalysisRejected(LLMFailure):
+    """The model's output was invalid twice, or the request was refused: retrying will not help."""
+
+
+class LLMUnavailable(LLMFailure):
     """The endpoint timed out, refused, rate-limited or failed (5xx): worth a retry later."""
 
 
@@ -46,11 +54,8 @@ def client() -> openai.OpenAI:
 
 
 def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
-    prices = settings.LLM_PRICES.get(model)
-    if prices is None:
-        logger.warning("llm_price_unknown", model=model)
-        return Decimal(0)
-    prompt_price, completion_price = prices
+    """USD at settings.LLM_PRICES (a configured model always has a price: settings refuse to start otherwise)."""
+    prompt_price, completion_price = settings.LLM_PRICES[model]
     return (Decimal(prompt_tokens) * Decimal(str(prompt_price)) + Decimal(completion_tokens) * Decimal(str(completion_price))) / Decimal(1_000_000)
 
 
@@ -74,21 +79,32 @@ def _plan_from(content: str | None) -> dict:
 
 
 def analyze(title: str, summary: str = "") -> AnalysisResult:
-    llm = client()
+    llm, model = client(), settings.LLM_MODEL
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": f"Title: {title}\n\nText: {summary[:8000]}"},
     ]
-    prompt_tokens = completion_tokens = 0
+    tokens = [0, 0]  # prompt, completion: every call's, the failed ones' too
+    try:
+        plan = _ask(llm, messages, tokens)
+    except LLMFailure as exc:
+        exc.usage = Usage(model, tokens[0], tokens[1], cost_usd(model, *tokens))
+        raise
+    plan["tickers"] = sorted(set(plan["tickers"]))
+    return AnalysisResult(provider="llm", model=model, plan=plan, prompt_tokens=tokens[0], completion_tokens=tokens[1],
+                          cost_usd=cost_usd(model, *tokens))
+
+
+def _ask(llm: openai.OpenAI, messages: list[dict], tokens: list[int]) -> dict:
+    """The plan, after at most one repair attempt; adds each call's tokens to `tokens`."""
     for attempt in (1, 2):
         response = _complete(llm, messages)
         if response.usage:
-            prompt_tokens += response.usage.prompt_tokens
-            completion_tokens += response.usage.completion_tokens
+            tokens[0] += response.usage.prompt_tokens
+            tokens[1] += response.usage.completion_tokens
         content = response.choices[0].message.content if response.choices else None
         try:
-            plan = _plan_from(content)
-            break
+            return _plan_from(content)
         except PlanInvalid as exc:
             if attempt == 2:
                 raise AnalysisRejected(f"LLM output invalid after one repair attempt: {exc}") from None
@@ -97,12 +113,4 @@ def analyze(title: str, summary: str = "") -> AnalysisResult:
                 {"role": "assistant", "content": content or ""},
                 {"role": "user", "content": f"That answer is invalid ({exc}). Reply with the corrected JSON object only."},
             ]
-    plan["tickers"] = sorted(set(plan["tickers"]))
-    return AnalysisResult(
-        provider="llm",
-        model=settings.LLM_MODEL,
-        plan=plan,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        cost_usd=cost_usd(settings.LLM_MODEL, prompt_tokens, completion_tokens),
-    )
+    raise AssertionError("unreachable")

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.articles import analysis
-from apps.articles.analysis.llm import AnalysisRejected, LLMUnavailable
+from apps.articles.analysis.llm import LLMFailure
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         for line in filter(None, lines):
             try:
                 result = analysis.analyze(line, provider=provider)
-            except (AnalysisRejected, LLMUnavailable) as exc:
+            except LLMFailure as exc:
                 raise CommandError(f"analysis failed for {line[:80]!r}: {exc}") from None
             self.stdout.write(self._render(line, result, as_json))
 
