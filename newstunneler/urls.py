@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("digests/unsubscribe/<str:token>/", signal_views.unsubscribe, name="digest-unsubscribe"),
+    path("digests/confirm/<str:token>/", signal_views.confirm, name="digest-confirm"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

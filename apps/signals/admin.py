@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.jobs.enqueue import enqueue
 from apps.signals.models import DigestRun, DigestSubscription, EventType, Signal, WebhookDelivery, WebhookEndpoint
 
 
@@ -32,13 +34,53 @@ class SignalAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.article.title[:80])
 
 
+class ConfirmedFilter(admin.SimpleListFilter):
+    title = "confirmed"
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No: nothing is sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(confirmed_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(DigestSubscription)
 class DigestSubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "user", "email", "frequency", "min_score", "active", "unsubscribed_at", "created_at"]
-    list_filter = ["frequency", "active"]
+    """Staff-made subscriptions are confirmed by the staff member who makes them; a user's to another
+    address waits for its recipient (or for staff to confirm it here)."""
+
+    list_display = ["__str__", "user", "email", "frequency", "min_score", "active", "confirmed", "unsubscribed_at",
+                    "created_at"]
+    list_filter = ["frequency", "active", ConfirmedFilter]
     search_fields = ["email", "user__username", "user__email"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "unsubscribed_at"]
+    list_select_related = ["user"]
+    readonly_fields = ["created_at", "unsubscribed_at", "confirmed_at"]
+    actions = ["mark_confirmed", "send_confirmation_again"]
+
+    @admin.display(boolean=True, ordering="confirmed_at")
+    def confirmed(self, obj):
+        return obj.is_confirmed
+
+    def save_model(self, request, obj, form, change):
+        if obj.confirmed_at is None and (not change or "email" in form.changed_data or "user" in form.changed_data):
+            obj.confirmed_at = timezone.now()  # staff vouch for the address they typed
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark confirmed (you vouch for the address)")
+    def mark_confirmed(self, request, queryset):
+        count = queryset.filter(confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+        self.message_user(request, f"{count} subscription(s) marked confirmed.", messages.SUCCESS)
+
+    @admin.action(description="Send the confirmation email again (unconfirmed ones)")
+    def send_confirmation_again(self, request, queryset):
+        pending = list(queryset.filter(confirmed_at__isnull=True, active=True).values_list("pk", flat=True))
+        for pk in pending:
+            enqueue("send_subscription_confirmation", pk)
+        self.message_user(request, f"Confirmation email queued for {len(pending)} subscription(s).", messages.SUCCESS)
 
 
 @admin.register(DigestRun)
@@ -98,7 +140,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test event (webhook.test) now")
     def send_test_event(self, request, queryset):
-        from apps.jobs.enqueue import enqueue
         from apps.signals.notify import new_event
 
         for endpoint in queryset:

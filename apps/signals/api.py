@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps import flags
-from apps.signals import notify, selectors
+from apps.signals import notify, selectors, subscriptions
 from apps.signals.models import DigestSubscription
 from apps.signals.serializers import (
     DigestSubscriptionSerializer,
@@ -92,7 +92,8 @@ class SignalSearchApi(APIView):
 
 
 class DigestSubscriptionViewSet(viewsets.ModelViewSet):
-    """Your own digest subscriptions (staff manage everyone's in the admin)."""
+    """Your own digest subscriptions (staff manage everyone's in the admin). One to an address other than
+    your account's is `confirmed: false` until its recipient follows the link emailed to them."""
 
     serializer_class = DigestSubscriptionSerializer
     queryset = DigestSubscription.objects.none()  # (for the schema; get_queryset picks the caller's own)
@@ -104,7 +105,13 @@ class DigestSubscriptionViewSet(viewsets.ModelViewSet):
         return DigestSubscription.objects.filter(user=self.request.user).select_related("user")
 
     def perform_create(self, serializer):
-        serializer.save(user=self.request.user)
+        subscription = serializer.save(user=self.request.user)
+        subscriptions.subscription_saved(subscription=subscription, address_changed=True)
+
+    def perform_update(self, serializer):
+        before = serializer.instance.recipient
+        subscription = serializer.save()
+        subscriptions.subscription_saved(subscription=subscription, address_changed=subscription.recipient != before)
 
 
 class IgnoreAccept(DefaultContentNegotiation):

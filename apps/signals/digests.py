@@ -174,7 +174,9 @@ def send(kind: str, *, recipient: str, now: datetime, subscription: DigestSubscr
 
 
 def due_subscriptions(kind: str, to: str = ""):
-    subscriptions = DigestSubscription.objects.filter(active=True, frequency=kind).select_related("user")
+    """Active, confirmed subscriptions of this frequency (only those to `to`, if given)."""
+    subscriptions = DigestSubscription.objects.filter(
+        active=True, frequency=kind, confirmed_at__isnull=False).select_related("user")
     if to:
         to = to.strip().lower()
         subscriptions = [s for s in subscriptions if s.recipient == to]

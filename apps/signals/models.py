@@ -77,6 +77,9 @@ class DigestSubscription(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the recipient confirmed it (or it went to the user's own address, or "
+                                         "staff made it). Nothing is sent to an unconfirmed address.")
 
     class Meta:
         ordering = ["id"]
@@ -89,6 +92,17 @@ class DigestSubscription(models.Model):
     @property
     def recipient(self) -> str:
         return (self.email or (self.user.email if self.user_id else "")).strip().lower()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_own_address(self) -> bool:
+        """Sent to the user's own address (the one on their account, which staff set), so no
+        confirmation is needed."""
+        own = (self.user.email if self.user_id else "").strip().lower()
+        return bool(own) and self.recipient == own
 
     def clean(self):
         if not self.user_id and not self.email:

@@ -88,10 +88,15 @@ class DigestSubscriptionSerializer(serializers.ModelSerializer):
     labels = serializers.ListField(child=serializers.ChoiceField(choices=Label.choices), required=False,
                                    help_text="Only these labels (empty: all).")
     recipient = serializers.CharField(read_only=True, help_text="Where it is sent.")
+    confirmed = serializers.BooleanField(
+        source="is_confirmed", read_only=True,
+        help_text="False until the recipient follows the link emailed to them (any address but your own); "
+                  "nothing is sent before.")
 
     class Meta:
         model = DigestSubscription
-        fields = ["id", "email", "recipient", "frequency", "min_score", "symbols", "labels", "active", "created_at"]
+        fields = ["id", "email", "recipient", "confirmed", "frequency", "min_score", "symbols", "labels", "active",
+                  "created_at"]
         read_only_fields = ["created_at"]
         extra_kwargs = {"min_score": {"min_value": 0, "max_value": 100}}
 
@@ -99,8 +104,16 @@ class DigestSubscriptionSerializer(serializers.ModelSerializer):
         return sorted({symbol.upper() for symbol in value})
 
     def validate(self, data):
+        from apps.signals.subscriptions import MAX_UNCONFIRMED_PER_USER, unconfirmed_count
+
         user = self.context["request"].user
         email = data.get("email", getattr(self.instance, "email", ""))
         if not email and not user.email:
             raise serializers.ValidationError({"email": ["Your user has no email address: give one."]})
+        new_address = email and email.strip().lower() != (user.email or "").strip().lower() and (
+            self.instance is None or email.strip().lower() != self.instance.recipient)
+        if new_address and unconfirmed_count(user) >= MAX_UNCONFIRMED_PER_USER:
+            raise serializers.ValidationError({"email": [
+                f"You have {MAX_UNCONFIRMED_PER_USER} subscriptions waiting for their recipients to confirm: "
+                "wait for those, or delete some, before adding another address."]})
         return data

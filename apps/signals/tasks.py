@@ -6,7 +6,7 @@ import dramatiq
 from django.utils import timezone
 
 from apps.articles.models import Analysis
-from apps.signals import digests, notify, services
+from apps.signals import digests, notify, services, subscriptions
 from apps.signals.models import DigestSubscription, Frequency
 
 
@@ -41,11 +41,20 @@ def send_weekly_digest() -> None:
 @dramatiq.actor(**NOTIFY, flag="email_digests")
 def send_digest_to(subscription_id: int, kind: str, now: str) -> None:
     """One subscription's digest for the period of `now` (ISO time of the fan-out), sent at most once."""
-    subscription = DigestSubscription.objects.select_related("user").filter(pk=subscription_id, active=True).first()
+    subscription = DigestSubscription.objects.select_related("user").filter(
+        pk=subscription_id, active=True, confirmed_at__isnull=False).first()
     if subscription is None or not subscription.recipient:
-        return  # unsubscribed (or deleted) since it was queued
+        return  # unsubscribed, deleted or unconfirmed since it was queued
     digests.send(kind, recipient=subscription.recipient, subscription=subscription,
                  now=datetime.fromisoformat(now))
+
+
+@dramatiq.actor(**NOTIFY)
+def send_subscription_confirmation(subscription_id: int) -> None:
+    """Email the recipient of a subscription to someone else's address a link to confirm it."""
+    subscription = DigestSubscription.objects.select_related("user").filter(pk=subscription_id).first()
+    if subscription is not None:
+        subscriptions.send_confirmation(subscription=subscription)
 
 
 @dramatiq.actor(**NOTIFY, flag="slack_alerts")

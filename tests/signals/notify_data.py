@@ -22,3 +22,10 @@ def signal(title: str, score: float, hours_ago: float = 1) -> Signal:
     Signal.objects.filter(pk=found.pk).update(score=score, label=label_for(score))
     found.refresh_from_db()
     return found
+
+
+def subscribe(**fields):
+    """A confirmed subscription, as one to the user's own address, or made by staff, is."""
+    from apps.signals.models import DigestSubscription
+
+    return DigestSubscription.objects.create(confirmed_at=timezone.now(), **fields)

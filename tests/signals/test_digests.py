@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.flags import services as flag_services
 from apps.signals import digests
 from apps.signals.models import DigestRun, DigestSubscription, Frequency
-from tests.signals.notify_data import signal
+from tests.signals.notify_data import signal, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +33,7 @@ def parts(message):
 
 
 def test_the_daily_digest_arrives_as_html_and_text_with_the_right_signals(smtp, week, viewer, run_jobs, broker):
-    DigestSubscription.objects.create(user=viewer, frequency="daily", min_score=60)
+    subscribe(user=viewer, frequency="daily", min_score=60)
     broker.get_actor("send_daily_digest").send()
     run_jobs()
     assert len(smtp.messages) == 1
@@ -55,8 +55,8 @@ def test_the_daily_digest_arrives_as_html_and_text_with_the_right_signals(smtp, 
 
 
 def test_running_the_job_twice_sends_once(smtp, week, viewer, run_jobs, broker):
-    DigestSubscription.objects.create(user=viewer, frequency="daily")
-    DigestSubscription.objects.create(email=viewer.email.upper(), frequency="daily")  # same address twice
+    subscribe(user=viewer, frequency="daily")
+    subscribe(email=viewer.email.upper(), frequency="daily")  # same address twice
     for _ in range(2):
         broker.get_actor("send_daily_digest").send()
         run_jobs()
@@ -66,7 +66,7 @@ def test_running_the_job_twice_sends_once(smtp, week, viewer, run_jobs, broker):
 
 
 def test_a_refused_send_is_retried_and_still_sent_once(smtp, week, viewer, run_jobs, broker, fast_notify_retries):
-    DigestSubscription.objects.create(user=viewer, frequency="daily")
+    subscribe(user=viewer, frequency="daily")
     smtp.refuse = 2  # the server answers 451 twice
     broker.get_actor("send_daily_digest").send()
     run_jobs()
@@ -75,7 +75,7 @@ def test_a_refused_send_is_retried_and_still_sent_once(smtp, week, viewer, run_j
 
 def test_an_empty_period_sends_nothing(smtp, viewer, run_jobs, broker):
     signal("Tesla (NASDAQ: TSLA) recalls cars over brake fault", 30)
-    DigestSubscription.objects.create(user=viewer, frequency="daily", min_score=60)
+    subscribe(user=viewer, frequency="daily", min_score=60)
     broker.get_actor("send_daily_digest").send()
     run_jobs()
     assert [m.get_body(preferencelist=("plain",)).get_content() for _, m in smtp.messages] == [] and not DigestRun.objects.exists()
@@ -85,7 +85,7 @@ def test_the_weekly_digest_is_the_top_20_of_7_days(smtp, viewer, run_jobs, broke
     for n in range(22):
         signal(f"Company {n} (NYSE: {'ABCDEFGHIJKLMNOPQRSTUV'[n]}XX) wins a contract", 50 + n, hours_ago=24 * (n % 6) + 1)
     signal("Amazon (NASDAQ: AMZN) raises prices for Prime members", 99, hours_ago=24 * 8)
-    DigestSubscription.objects.create(user=viewer, frequency="weekly", min_score=0)
+    subscribe(user=viewer, frequency="weekly", min_score=0)
     broker.get_actor("send_weekly_digest").send()
     run_jobs()
     (_, message), = smtp.messages
@@ -97,7 +97,7 @@ def test_the_weekly_digest_is_the_top_20_of_7_days(smtp, viewer, run_jobs, broke
 
 
 def test_unsubscribe_is_signed_and_one_click(client, smtp, week, viewer, run_jobs, broker):
-    subscription = DigestSubscription.objects.create(user=viewer, frequency="daily")
+    subscription = subscribe(user=viewer, frequency="daily")
     url = digests.unsubscribe_url(subscription).removeprefix("https://tunneler.example.com")
     page = client.get(url)  # a link scanner opening it unsubscribes no one
     assert page.status_code == 200 and "<form method=\"post\">" in page.content.decode()
@@ -106,7 +106,7 @@ def test_unsubscribe_is_signed_and_one_click(client, smtp, week, viewer, run_job
     tampered = url.replace(url.split(":")[-1][:4], "AAAA") if ":" in url else url + "x"
     bad = client.post(tampered)
     assert bad.status_code == 400 and "not valid" in bad.content.decode()
-    other = DigestSubscription.objects.create(email="someone@example.com", frequency="daily")
+    other = subscribe(email="someone@example.com", frequency="daily")
     forged = url.replace(f"/{subscription.pk}:", f"/{other.pk}:")  # another id with this signature
     assert client.post(forged).status_code == 400
     done = client.post(url)  # RFC 8058 one-click: a POST without a CSRF token
@@ -119,7 +119,7 @@ def test_unsubscribe_is_signed_and_one_click(client, smtp, week, viewer, run_job
 
 
 def test_email_digests_off_sends_nothing(smtp, week, viewer, run_jobs, broker):
-    DigestSubscription.objects.create(user=viewer, frequency="daily")
+    subscribe(user=viewer, frequency="daily")
     flag_services.flag_set(name="email_digests", enabled=False)
     broker.get_actor("send_daily_digest").send()
     run_jobs()
@@ -127,7 +127,7 @@ def test_email_digests_off_sends_nothing(smtp, week, viewer, run_jobs, broker):
 
 
 def test_send_digest_command(smtp, week, viewer, capsys):
-    DigestSubscription.objects.create(user=viewer, frequency="daily")
+    subscribe(user=viewer, frequency="daily")
     call_command("send_digest", "daily", "--dry-run")
     out = capsys.readouterr().out
     assert f"{viewer.email}: would send (3 signals)" in out and smtp.messages == []
