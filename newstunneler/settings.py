@@ -18,6 +18,7 @@ from newstunneler.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     redis_url,
 )
@@ -286,8 +287,11 @@ WAFFLE_CREATE_MISSING_FLAGS = False
 WAFFLE_CREATE_MISSING_SWITCHES = False
 WAFFLE_CACHE_NAME = "default"
 
-# --- Metrics: /metrics is open to loopback, or to anyone presenting NT_METRICS_TOKEN as a bearer.
+# --- Metrics: with NT_METRICS_TOKEN, /metrics needs it as a bearer token (from anywhere, loopback too);
+# without, it is open to loopback callers only. Behind a proxy, list it in NT_TRUSTED_PROXIES so the
+# caller's address is read from X-Forwarded-For (else every caller looks like the proxy).
 METRICS_TOKEN = env_str("NT_METRICS_TOKEN")
+TRUSTED_PROXIES = env_networks("NT_TRUSTED_PROXIES")
 # Computed when /metrics is scraped (added to the multiprocess registry under gunicorn).
 METRICS_SCRAPE_COLLECTORS = ["apps.jobs.metrics.JobLedgerCollector"]
 PROMETHEUS_EXPORT_MIGRATIONS = False

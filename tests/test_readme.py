@@ -7,7 +7,7 @@ from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
-ENV_READ = re.compile(r"""env_(?:str|bool|int|float|list|choice)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+ENV_READ = re.compile(r"""env_(?:str|bool|int|float|list|choice|networks)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
 def _variables_read_by_the_code():
