@@ -115,7 +115,7 @@ def _read(response: httpx.Response, url: str, deadline: float) -> Fetched:
         raise FeedError("http_status", f"unexpected HTTP {response.status_code} from {url}")
     limit = settings.FEED_MAX_BYTES
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise FeedError("too_large", f"{url} declares {int(declared)} bytes, over the {limit}-byte cap")
     chunks, size = [], 0
     for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb hits the cap too

@@ -143,7 +143,7 @@ class AlertStreamApi(APIView):
         if not flags.is_enabled("alert_stream", request=request):
             raise PermissionDenied("The live alert stream is not enabled for you (flag alert_stream).")
         last_id = request.headers.get("Last-Event-ID", "").strip()
-        if last_id and not (last_id.isdigit() and int(last_id) <= MAX_ID):
+        if last_id and not (last_id.isascii() and last_id.isdigit() and int(last_id) <= MAX_ID):
             raise ValidationError({"Last-Event-ID": ["A signal id (what the stream sent as `id:`)."]})
         pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(notify.stream_channel())  # before the replay query: nothing falls in between

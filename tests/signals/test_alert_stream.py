@@ -118,3 +118,10 @@ def test_a_client_reconnecting_with_last_event_id_gets_what_it_missed_first(live
     with httpx.Client(base_url=live_server.url, timeout=5) as http:
         bad = http.get("/api/v1/alerts/stream", headers={**headers, "Last-Event-ID": "yesterday"})
     assert bad.status_code == 400 and list(bad.json()["errors"]) == ["Last-Event-ID"]
+
+
+@pytest.mark.parametrize("last_id", ["\u00b2", "\u0663", "-1"])  # superscript two and Arabic-Indic three: isdigit()
+def test_a_last_event_id_that_only_looks_numeric_is_a_400(client, viewer, streaming_for, last_id):
+    client.force_login(viewer)
+    response = client.get("/api/v1/alerts/stream", HTTP_LAST_EVENT_ID=last_id)
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["Last-Event-ID"]

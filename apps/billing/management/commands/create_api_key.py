@@ -15,7 +15,7 @@ class Command(OperatorCommand):
         parser.add_argument("--expires", default=None, help="last day it works (YYYY-MM-DD), default never")
 
     def handle(self, *args, account, name, expires, **options):
-        found = Account.objects.filter(pk=int(account)) if account.isdigit() else Account.objects.filter(name=account)
+        found = Account.objects.filter(pk=int(account)) if account.isascii() and account.isdigit() else Account.objects.filter(name=account)
         target = found.first()
         if target is None:
             raise CommandError(f"no account {account!r}")
