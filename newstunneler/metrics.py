@@ -13,6 +13,7 @@ from django.http import HttpResponse, HttpResponseForbidden
 from django.utils.module_loading import import_string
 from prometheus_client import multiprocess
 
+
 def metrics(request):
     token = settings.METRICS_TOKEN
     if token:

@@ -85,10 +85,13 @@ class VettedBackend(httpcore.SyncBackend):
                                    socket_options=socket_options)
 
 
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with its connection pool opening connections through VettedBackend."""
 
-    def __init__(self, limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)):
+    def __init__(self, limits: httpx.Limits = DEFAULT_LIMITS):
         super().__init__(limits=limits, trust_env=False)
         # The pool httpx.HTTPTransport builds (no proxy), plus the vetting network backend. (httpx has no
         # option for a network backend; tests/articles/test_ssrf.py fails if this stops taking effect.)

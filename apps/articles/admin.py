@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, LlmSpend, ScoringPolicy, Source
 from apps.jobs.enqueue import enqueue
+from newstunneler.admin import ReadOnlyAdmin
 
 
 @admin.register(Source)
@@ -151,18 +152,9 @@ class ScoringPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LlmSpend)
-class LlmSpendAdmin(admin.ModelAdmin):
-    """What the LLM cost, per UTC day and model (read only: every call writes it)."""
+class LlmSpendAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """What the LLM cost, per UTC day and model (every call writes it)."""
 
     list_display = ["day", "model", "analyses", "rejected", "prompt_tokens", "completion_tokens", "cost_usd"]
     list_filter = ["model"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -140,13 +140,10 @@ def _entry_date(entry, now: datetime) -> tuple[datetime, str]:
     unusable. feedparser normalises every date to a UTC struct_time (naive input is taken as UTC), but
     the tuple can hold anything: year -1, year 10000, a 61st second. An unusable or pre-DATE_FLOOR date
     dates the entry at fetch time; a date in the future is clamped to fetch time."""
-    for parsed_field, raw_field in DATE_FIELDS:
-        parsed = entry.get(parsed_field)
-        if parsed:
-            break
-    else:
+    found = next(((entry.get(parsed), raw) for parsed, raw in DATE_FIELDS if entry.get(parsed)), None)
+    if found is None:
         return now, ""
-    raw = str(entry.get(raw_field, ""))[:80]
+    parsed, raw = found[0], str(entry.get(found[1], ""))[:80]
     try:
         year, month, day, hour, minute, second = (int(part) for part in tuple(parsed)[:6])
         moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)

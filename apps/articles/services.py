@@ -11,11 +11,11 @@ from django.utils import timezone
 from apps.articles import analysis as analysers
 from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
-from apps.articles.recent import recent_titles
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
+from apps.articles.recent import recent_titles
 from apps.articles.tickers import TickerMatch, resolve
 from apps.jobs.enqueue import enqueue
-from newstunneler.netguard import BlockedURL, check_url
+from newstunneler.netguard import check_url
 
 logger = structlog.get_logger(__name__)
 

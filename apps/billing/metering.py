@@ -24,7 +24,6 @@ from apps.articles.analysis import budget as llm_budget
 from apps.billing.models import ApiKey, Feature, Plan, UsageRecord
 
 
-
 def pending_key() -> str:
     """The hash "<account>|<day>|<metric>" -> count waiting for the flush. Every key here carries the
     cache's prefix (NT_CACHE_PREFIX), so installs sharing a Redis database do not mix their counts."""

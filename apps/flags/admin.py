@@ -10,6 +10,7 @@ from apps.flags import checks, services
 from apps.flags.audit import changed_by
 from apps.flags.models import FlagChange
 from apps.flags.registry import FLAGS
+from newstunneler.admin import ReadOnlyAdmin
 
 
 class AuditedMixin:
@@ -58,21 +59,12 @@ class FlagAdmin(AuditedMixin, WaffleFlagAdmin):
 
 
 @admin.register(FlagChange)
-class FlagChangeAdmin(admin.ModelAdmin):
+class FlagChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["at", "name", "kind", "source", "user", "old", "new"]
     list_filter = ["source", "kind", "name"]
     search_fields = ["name"]
     readonly_fields = ["at", "name", "kind", "source", "user", "old", "new"]
     actions = ["roll_back"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Roll back: restore the state before the selected change")
     def roll_back(self, request, queryset):

@@ -3,7 +3,6 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from apps import flags
-
 from apps.signals.models import DigestSubscription, Label, Signal
 
 

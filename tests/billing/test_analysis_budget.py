@@ -4,11 +4,10 @@ import json
 import threading
 
 import httpx
-
 import pytest
 
-from apps.billing import metering, services
 from apps.articles.models import Analysis, LlmSpend, ScoringPolicy
+from apps.billing import metering, services
 from apps.billing.models import Account, Plan, UsageRecord
 from apps.billing.roles import ensure_roles
 from tests import factories

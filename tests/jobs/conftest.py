@@ -42,6 +42,17 @@ def redis_broker_factory():
         broker.close()
 
 
+def drain(broker, queue: str = "tests", timeout_ms: int = 10_000) -> None:
+    """Run a real in-process worker on `broker` until `queue` is empty and every message is done."""
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    try:
+        broker.join(queue, timeout=timeout_ms)
+        worker.join()
+    finally:
+        worker.stop()
+
+
 @pytest.fixture
 def redis_broker(redis_broker_factory):
     broker = redis_broker_factory()

@@ -3,17 +3,17 @@
 import os
 from datetime import timedelta
 
-import dramatiq
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from dramatiq.brokers.redis import RedisBroker
 
 from apps.jobs import services
 from apps.jobs.enqueue import enqueue
 from apps.jobs.models import Job, WorkerHeartbeat
-from dramatiq.brokers.redis import RedisBroker
 from tests.jobs import actors
+from tests.jobs.conftest import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,13 +77,7 @@ def test_flushall_then_reconcile_completes_exactly_once_on_real_redis(redis_brok
     _age(job_id)
     assert services.jobs_reconcile(broker=redis_broker).resent == [job_id]
     assert services.jobs_reconcile(broker=redis_broker, now=timezone.now() + timedelta(minutes=5)).resent == []
-    worker = dramatiq.Worker(redis_broker, worker_timeout=50, worker_threads=2)
-    worker.start()
-    try:
-        redis_broker.join("tests", timeout=10_000)
-        worker.join()
-    finally:
-        worker.stop()
+    drain(redis_broker)
     assert Job.objects.get(pk=job_id).status == "succeeded"
     assert actors.calls("count_me:flushed") == 1
 
@@ -115,13 +109,7 @@ def test_messages_held_by_a_dead_worker_go_back_to_their_queue_and_run(redis_bro
     result = services.jobs_reconcile(broker=broker, now=timezone.now() + timedelta(seconds=3))
     assert result.returned == {"tests": 3} and result.resent == []
     assert broker.client.zscore(f"{broker.namespace}:__heartbeats__", doomed.broker_id) is None  # forgotten
-    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
-    worker.start()
-    try:
-        broker.join("tests", timeout=10_000)
-        worker.join()
-    finally:
-        worker.stop()
+    drain(broker)
     assert set(Job.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"succeeded"}
     assert [actors.calls(f"count_me:held-{n}") for n in range(3)] == [1, 1, 1]
 

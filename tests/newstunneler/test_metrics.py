@@ -1,5 +1,6 @@
 import ipaddress
 
+
 def test_metrics_open_to_loopback(client):
     response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.flags import services as flag_services
 from apps.signals import digests
-from apps.signals.models import DigestRun, DigestSubscription, Frequency
+from apps.signals.models import DigestRun, Frequency
 from tests.signals.notify_data import signal, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
