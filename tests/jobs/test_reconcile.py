@@ -123,3 +123,29 @@ def test_a_live_workers_messages_are_left_with_it(redis_broker_factory):
     assert services.jobs_reconcile(broker=broker, now=timezone.now() + timedelta(seconds=30)).returned == {}
     assert broker.client.scard(f"{broker.namespace}:__acks__.{busy.broker_id}.tests") == 1
     busy.close()
+
+
+def test_a_redelivered_job_that_a_live_worker_runs_comes_back_until_that_worker_dies(broker, worker, run_jobs,
+                                                                                      monkeypatch):
+    """Dramatiq redelivers the messages of a worker it thinks dead; if our heartbeat says the owner still
+    lives, the copy must not be dropped (the owner may be dying): it comes back later and takes the job
+    over once the owner is dead."""
+    import time
+
+    import dramatiq
+
+    from apps.jobs.middleware import ledger
+
+    monkeypatch.setattr(ledger, "OWNER_ALIVE_RECHECK_MS", 100)
+    job_id = enqueue("count_me", "owned")
+    broker.flush_all()
+    WorkerHeartbeat.objects.create(host="other", pid=7, last_seen=timezone.now())
+    Job.objects.filter(pk=job_id).update(status="running", worker="other:7", attempts=1)
+    broker.enqueue(dramatiq.Message(queue_name="tests", actor_name="count_me", args=("owned",), kwargs={}, options={},
+                                    message_id=job_id))
+    time.sleep(0.6)  # delivered, and bounced a few times
+    assert actors.calls("count_me:owned") == 0 and Job.objects.get(pk=job_id).status == "running"
+    WorkerHeartbeat.objects.filter(host="other").update(last_seen=timezone.now() - timedelta(minutes=5))
+    run_jobs()
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, actors.calls("count_me:owned")) == ("succeeded", 1) and job.worker != "other:7"
