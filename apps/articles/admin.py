@@ -137,7 +137,7 @@ class ScoringPolicyAdmin(admin.ModelAdmin):
     """A single row: the list page goes straight to it."""
 
     fields = ["weight_catalyst", "weight_novelty", "weight_credibility", "weight_sentiment", "weight_liquidity",
-              "alert_threshold", "updated_at"]
+              "alert_threshold", "ticker_min_confidence", "signal_alert_score", "updated_at"]
     readonly_fields = ["updated_at"]
 
     def changelist_view(self, request, extra_context=None):

@@ -89,6 +89,9 @@ class Article(models.Model):
     def symbols(self) -> list[str]:
         return [match["symbol"] for match in self.tickers]
 
+    def symbols_at_least(self, confidence: float) -> list[str]:
+        return [match["symbol"] for match in self.tickers if match.get("confidence", 0) >= confidence]
+
 
 class ArticleTicker(models.Model):
     """One row per ticker an article mentions: what the ticker filters and signals join on."""
@@ -178,6 +181,12 @@ class ScoringPolicy(models.Model):
     weight_liquidity = models.FloatField(default=1.0, validators=[MinValueValidator(0)])
     alert_threshold = models.FloatField(
         default=12.0, validators=[MinValueValidator(0)], help_text="Articles scoring at least this are analysed."
+    )
+    ticker_min_confidence = models.FloatField(
+        default=0.75, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Signals are made only for tickers resolved with at least this confidence (0-1): an exchange "
+                  "prefix 0.98, a cashtag 0.95, a distinctive name 0.85-0.9, a name with corporate context 0.85, "
+                  "a bare symbol 0.7.",
     )
     signal_alert_score = models.FloatField(
         default=75.0, validators=[MinValueValidator(0), MaxValueValidator(100)],

@@ -13,7 +13,7 @@ from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
 from apps.articles.recent import recent_titles
-from apps.articles.tickers import TickerMatch, resolve
+from apps.articles.tickers import TickerMatch, resolve, symbol_table
 from apps.jobs.enqueue import enqueue
 from newstunneler.netguard import check_url
 
@@ -282,7 +282,7 @@ def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = N
             published_at__lt=article.published_at,
             published_at__gte=article.published_at - timedelta(hours=scoring.NOVELTY_WINDOW_HOURS),
         ).values_list("title", flat=True)
-        matches = [TickerMatch(t["symbol"], t["confidence"], t["how"]) for t in article.tickers]
+        matches = [TickerMatch(t["symbol"], t["confidence"], t["how"], t.get("text", "")) for t in article.tickers]
         scores.append(_build_score(article, matches, policy, article.source, scoring.NoveltyIndex(window)))
     ArticleScore.objects.bulk_create(
         scores, update_conflicts=True, unique_fields=["article"],
@@ -291,9 +291,22 @@ def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = N
     return len(scores)
 
 
+def _accepted_tickers(article: Article, named: list[str], min_confidence: float) -> list[str]:
+    """The analyser's tickers that signals may use: a resolver match at or above `min_confidence`, or (from
+    the LLM) a listed company the resolver missed. A symbol outside the table is kept only with the
+    exchange evidence that made it a resolver match."""
+    confidence = {match["symbol"]: match.get("confidence", 0) for match in article.tickers}
+    table = symbol_table()
+    return [symbol for symbol in dict.fromkeys(named)
+            if confidence.get(symbol, 0) >= min_confidence or (symbol not in confidence and table.get(symbol))]
+
+
 def article_analyze(*, article: Article, provider: str | None = None) -> Analysis:
-    """Analyse (LLM or offline), store the Analysis (replacing an earlier one), queue its signals."""
-    result = analysers.analyze(article.title, article.summary, provider=provider)
+    """Analyse (LLM or offline), store the Analysis (replacing an earlier one), queue its signals. Its tickers
+    are the analyser's that pass the policy's ticker_min_confidence (see _accepted_tickers)."""
+    policy = ScoringPolicy.current()
+    result = analysers.analyze(article.title, article.summary, provider=provider, candidates=article.tickers,
+                               ticker_min_confidence=policy.ticker_min_confidence)
     plan = result.plan
     with transaction.atomic():
         analysis, _ = Analysis.objects.update_or_create(
@@ -301,7 +314,8 @@ def article_analyze(*, article: Article, provider: str | None = None) -> Analysi
             defaults={
                 "provider": result.provider, "model": result.model, "stance": plan["stance"],
                 "confidence": plan["confidence"], "catalyst_type": plan["catalyst_type"],
-                "tickers": plan["tickers"] or article.symbols, "thesis": plan.get("thesis", ""),
+                "tickers": _accepted_tickers(article, plan["tickers"], policy.ticker_min_confidence),
+                "thesis": plan.get("thesis", ""),
                 "key_facts": plan.get("key_facts", []), "risks": plan.get("risks", []),
                 "suggested_setups": plan.get("suggested_setups", []), "summary": plan.get("summary", ""),
                 "strategy_bucket": plan.get("strategy_bucket", ""), "plan": plan,

@@ -1,35 +1,52 @@
-"""Ticker resolution against the shipped symbol table (data/symbols.csv, US index constituents).
+"""Ticker resolution against the shipped symbol table (data/symbols.csv, US index constituents, generated)
+and the reviewed overrides (data/ticker_overrides.toml). Better to miss a ticker than to name the wrong
+company:
 
-Cashtags ($AAPL) and exchange prefixes ((NASDAQ: AAPL)) are trusted; company names and aliases match
-case-sensitively on word boundaries; a bare upper-case symbol counts only when it is not an ordinary
-word ("A", "IT", "ALL", "NOW" never match without a cashtag or exchange prefix).
+- an exchange prefix names a US listing only for a US venue ("NYSE: TGT"); a foreign venue's symbol
+  ("HEL: RAP1V", "OSL: TEL") is never mapped to the US listing with the same letters;
+- a cashtag ($AAPL) is trusted for symbols in the table;
+- a company name matches case-sensitively at word boundaries, as its alias' ambiguity class allows:
+  distinctive names on their own, "corporate" ones (surnames, places, ordinary words: "Target",
+  "Hayward") only with corporate context (a suffix such as Inc or Corp, a possessive or a following
+  business noun such as "Target's sales" or "Target shares"), and "never" ones ("City", "American",
+  "News") not at all;
+- news agencies and publications ("ADP News", "STT", "Sanoma News") are masked before matching;
+- a bare upper-case symbol is kept only as weak evidence, below the default threshold.
+
+Every match keeps its evidence: the rule, the matched text and a confidence. Signals use only matches
+at or above ScoringPolicy.ticker_min_confidence.
 """
 
 import csv
 import re
+import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).with_name("data") / "symbols.csv"
+OVERRIDES = Path(__file__).with_name("data") / "ticker_overrides.toml"
 TIER_LIQUIDITY = {"large": 5.0, "small": 2.5}
-EXCHANGES = r"NASDAQ|Nasdaq|NasdaqGS|NasdaqGM|NYSE|NYSE American|NYSE Arca|AMEX|OTC|OTCQX|OTCQB|TSX|LSE"
+DISTINCTIVE, CORPORATE, NEVER = "distinctive", "corporate", "never"
 CASHTAG = re.compile(r"(?<![\w$])\$([A-Z]{1,5}(?:\.[A-Z])?)\b")
-EXCHANGE_PREFIX = re.compile(rf"\b(?:{EXCHANGES})\s*:\s*([A-Z]{{1,5}}(?:\.[A-Z])?)\b")
 # A word as names start: letters, digits, "&" and "-" ("AT&T", "Coca-Cola"); punctuation ends it.
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&-]*")
-CAPITALISED = re.compile(r"(?<![A-Za-z0-9&_-])[A-Z0-9][A-Za-z0-9&-]*")
+CAPITALISED = re.compile(r"(?<![A-Za-z0-9&_-])(?:[A-Z0-9]|[a-z](?=[A-Z]))[A-Za-z0-9&-]*")  # ("eBay" too)
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
-BARE = re.compile(r"(?<![\w$.])([A-Z]{2,5})(?![\w.])")
-# Upper-case tokens that are words, acronyms or units far more often than tickers.
-ORDINARY = frozenset(
-    """A I AN AND ARE AS AT BE BUT BY CAN DO FOR GO HAS HE IF IN IS IT ITS ME MY NEW NO NOT NOW OF OK ON
-    ONE OR OUT SO THE TO UP US WE ALL ANY BIG KEY LOW OLD OWN SEE TWO WAY WHO WHY YOU CEO CFO COO CTO IPO
-    ETF SEC FDA EPS GDP CPI FED USA USD EUR AI EV EVS IT TV PC UK EU Q1 Q2 Q3 Q4 FY LLC INC CO LTD PLC
-    NYSE AMEX OTC LIVE REAL SAFE FAST BEST HOME FUN HAS WELL ARE GOOD CASH MAIN ROCK TECH PLAY LOVE CARE
-    NEWS BIO MAN ICE HUM AIR JOB OPEN TRUE NICE SITE BOX GAS OIL ALLY BALL DASH EDIT RUN PUMP ELF""".split()
-)
+BARE = re.compile(r"(?<![\w$.:])([A-Z]{3,5})(?=\s+(?:shares|stock)\b)")
+# Corporate context right after a name: a legal suffix, or (possessive) a business noun.
+SUFFIX_AFTER = re.compile(
+    r"\s*,?\s+(?:Inc|Corp|Corporation|Co|Company|plc|PLC|Ltd|Limited|Holdings?|Group|N\.V|S\.A|AG|SE|LLC|L\.P|"
+    r"Industries|Technologies|Brands|Bancorp|Bancshares|Financial)\b\.?")
+BUSINESS_AFTER = re.compile(
+    r"(?:'s|’s)?\s+(?:net\s+|operating\s+|quarterly\s+|fiscal\s+|annual\s+|comparable\s+|same-store\s+)?"
+    r"(?:shares?|stock|stocks|earnings|revenues?|sales|profits?|income|quarter|quarterly|results|guidance|"
+    r"outlook|forecast|CEO|chief executive|CFO|board|shareholders|investors|dividend|buyback|stake|market value|"
+    r"price target|rating|stores?|customers|executives|management|traffic|inventory|margins?|orders|backlog|"
+    r"costs|expenses|debt|loss|losses|production|deliveries|volumes?|warranty|unit|division|plants?|vehicles|"
+    r"spokes(?:man|woman|person))\b")
+PUBLICATION = re.compile(r"\b(?:[A-Z][\w&'.-]*\s+){1,3}(?:News|Newswires?|Wire|Daily|Times|Journal|Post)\b")
 
 
 @dataclass(frozen=True)
@@ -48,62 +65,116 @@ class Symbol:
 class TickerMatch:
     symbol: str
     confidence: float
-    how: str  # cashtag | exchange | name | alias | symbol
+    how: str  # exchange | cashtag | name | alias | context | symbol
+    text: str = ""  # what in the text gave it
 
     def as_dict(self) -> dict:
-        return {"symbol": self.symbol, "confidence": self.confidence, "how": self.how}
+        return {"symbol": self.symbol, "confidence": self.confidence, "how": self.how, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    classes: dict[str, str]
+    aliases: dict[str, str]  # alias -> symbol, winning over the generated table
+    rows: tuple[dict, ...]  # extra listings, as symbols.csv rows
+    not_companies: tuple[str, ...]
+    us_venues: tuple[str, ...]
+    foreign_venues: tuple[str, ...]
+
+    @classmethod
+    def load(cls, path: Path = OVERRIDES) -> "Overrides":
+        data = tomllib.loads(path.read_text())
+        classes = {alias: kind for kind in (CORPORATE, NEVER) for alias in data["classes"].get(kind, [])}
+        rows = tuple({"symbol": row["symbol"], "name": row["name"], "exchange": row.get("exchange", ""),
+                      "tier": row.get("tier", "large"), "aliases": "|".join(row["aliases"])}
+                     for row in data.get("symbols", []))
+        venues = data["venues"]
+        return cls(classes, dict(data.get("aliases", {})), rows, tuple(data["not_companies"]["names"]),
+                   tuple(venues["us"]), tuple(venues["foreign"]))
 
 
 class SymbolTable:
-    def __init__(self, rows: list[dict]):
+    def __init__(self, rows: list[dict], overrides: Overrides):
+        rows = [*rows, *overrides.rows]
         self.symbols = {row["symbol"]: Symbol(row["symbol"], row["name"], row["exchange"], row["tier"]) for row in rows}
-        names: dict[str, tuple[str, str]] = {}
+        names: dict[str, tuple[str, str]] = {alias: (symbol, "alias") for alias, symbol in overrides.aliases.items()}
         for row in rows:
             for alias in filter(None, row["aliases"].split("|")):
                 how = "name" if alias == row["name"] else "alias"
                 # A shared alias (two classes of one company) resolves to the first symbol only.
                 names.setdefault(alias, (row["symbol"], how))
         self.names = names
+        self.classes = {alias: overrides.classes.get(alias, DISTINCTIVE) for alias in names}
         # Names by their first word, longest first: a text is scanned once, word by word.
         self.by_first_word: dict[str, list[str]] = {}
         for alias in sorted(names, key=len, reverse=True):
             first = WORD.match(alias)
             if first:
                 self.by_first_word.setdefault(first.group(0), []).append(alias)
+        venues = sorted({*overrides.us_venues, *overrides.foreign_venues}, key=len, reverse=True)
+        self.us_venues = frozenset(overrides.us_venues)
+        self.exchange_prefix = re.compile(
+            r"(?<![\w])(" + "|".join(re.escape(v) for v in venues) + r")\s*:\s*([A-Z0-9]{1,6}(?:[.-][A-Z0-9]{1,3})?)\b")
+        self.not_companies = re.compile(
+            r"(?<![\w])(" + "|".join(re.escape(n) for n in sorted(overrides.not_companies, key=len, reverse=True))
+            + r")(?![\w])")
 
     def get(self, symbol: str) -> Symbol | None:
         return self.symbols.get(symbol)
 
     def resolve(self, text: str) -> list[TickerMatch]:
-        """Tickers mentioned in `text`, most confident first, one match per symbol."""
+        """Tickers mentioned in `text`, most confident first, one match (the strongest) per symbol."""
         found: dict[str, TickerMatch] = {}
 
-        def add(symbol: str, confidence: float, how: str) -> None:
-            if symbol not in found or found[symbol].confidence < confidence:
-                found[symbol] = TickerMatch(symbol, confidence, how)
+        def add(match: TickerMatch) -> None:
+            if match.symbol not in found or found[match.symbol].confidence < match.confidence:
+                found[match.symbol] = match
 
-        for symbol in EXCHANGE_PREFIX.findall(text):
-            add(symbol, 0.98 if symbol in self.symbols else 0.8, "exchange")
-        for symbol in CASHTAG.findall(text):
-            add(symbol, 0.95 if symbol in self.symbols else 0.6, "cashtag")
-        for name in self._names_in(text):
-            symbol, how = self.names[name]
-            add(symbol, 0.9 if how == "name" else (0.8 if " " in name else 0.7), how)
+        text = self._mask_publications(text)
+        foreign: set[str] = set()
+        for venue_match in self.exchange_prefix.finditer(text):
+            venue, symbol = venue_match.groups()
+            if venue not in self.us_venues:
+                foreign.add(symbol)  # another company than the US listing with these letters
+                continue
+            add(TickerMatch(symbol, 0.98 if symbol in self.symbols else 0.85, "exchange", venue_match.group(0)))
+        for cashtag in CASHTAG.finditer(text):
+            symbol = cashtag.group(1)
+            add(TickerMatch(symbol, 0.95 if symbol in self.symbols else 0.6, "cashtag", cashtag.group(0)))
+        for alias, end in self._names_in(text):
+            match = self._name_match(alias, text, end)
+            if match is not None:
+                add(match)
         if not _shouting(text):
-            for token in BARE.findall(text):
-                if token in self.symbols and token not in ORDINARY and len(token) >= 3:
-                    add(token, 0.6, "symbol")
+            for bare in BARE.finditer(text):
+                symbol = bare.group(1)
+                if symbol in self.symbols and symbol not in foreign:
+                    add(TickerMatch(symbol, 0.7, "symbol", bare.group(0)))
         return sorted(found.values(), key=lambda m: (-m.confidence, m.symbol))
 
+    def _mask_publications(self, text: str) -> str:
+        """Blank out agency and publication names (same length, so offsets hold)."""
+        blank = lambda m: " " * len(m.group(0))  # noqa: E731
+        return PUBLICATION.sub(blank, self.not_companies.sub(blank, text))
+
+    def _name_match(self, alias: str, text: str, end: int) -> TickerMatch | None:
+        symbol, how = self.names[alias]
+        kind = self.classes[alias]
+        if kind == DISTINCTIVE:
+            return TickerMatch(symbol, 0.9 if how == "name" else 0.85, how, alias)
+        context = SUFFIX_AFTER.match(text, end) or (BUSINESS_AFTER.match(text, end) if kind == CORPORATE else None)
+        if context:
+            return TickerMatch(symbol, 0.85, "context", alias + context.group(0))
+        return None
 
     def _names_in(self, text: str):
-        """Company names and aliases at word boundaries, case-sensitive, longest match at each word."""
+        """(alias, end offset) of company names at word boundaries, case-sensitive, longest match at each word."""
         for word in CAPITALISED.finditer(text):
             start = word.start()
             for alias in self.by_first_word.get(word.group(0), ()):
                 end = start + len(alias)
                 if text.startswith(alias, start) and (end == len(text) or not (text[end].isalnum() or text[end] == "_")):
-                    yield alias
+                    yield alias, end
                     break
 
 
@@ -117,7 +188,7 @@ def _shouting(text: str) -> bool:
 @cache
 def symbol_table() -> SymbolTable:
     with DATA.open(newline="") as handle:
-        return SymbolTable(list(csv.DictReader(handle)))
+        return SymbolTable(list(csv.DictReader(handle)), Overrides.load())
 
 
 def resolve(text: str) -> list[TickerMatch]:

@@ -44,10 +44,11 @@ def test_scoring_policy_is_a_single_editable_row(admin_client):
     assert response.status_code == 302 and response["Location"].endswith("/admin/articles/scoringpolicy/1/change/")
     response = admin_client.post("/admin/articles/scoringpolicy/1/change/", {
         "weight_catalyst": 2, "weight_novelty": 1, "weight_credibility": 1, "weight_sentiment": 1,
-        "weight_liquidity": 1, "alert_threshold": 15})
+        "weight_liquidity": 1, "alert_threshold": 15, "ticker_min_confidence": 0.9, "signal_alert_score": 80})
     assert response.status_code == 302
     policy = ScoringPolicy.current()
-    assert (policy.weight_catalyst, policy.alert_threshold) == (2, 15)
+    assert (policy.weight_catalyst, policy.alert_threshold, policy.ticker_min_confidence) == (2, 15, 0.9)
+    assert policy.signal_alert_score == 80
     assert admin_client.get("/admin/articles/scoringpolicy/add/").status_code == 403
 
 

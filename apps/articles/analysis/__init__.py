@@ -15,26 +15,29 @@ def llm_usable() -> bool:
     return flags.is_enabled("llm_analysis") and llm.is_configured() and budget.left_today() > 0
 
 
-def analyze(title: str, summary: str = "", provider: str | None = None) -> AnalysisResult:
+def analyze(title: str, summary: str = "", provider: str | None = None, *, candidates: list[dict] = (),
+            ticker_min_confidence: float = offline.DEFAULT_TICKER_MIN_CONFIDENCE) -> AnalysisResult:
     """provider: "llm", "offline", or None for the LLM when one is configured and today's budget is not
     spent. With the llm_analysis flag off every analysis is offline. Asking for "llm" by name when none
-    is configured, or when today's budget is spent, raises AnalysisRejected."""
+    is configured, or when today's budget is spent, raises AnalysisRejected. The offline analyser keeps
+    tickers resolved with at least `ticker_min_confidence`; the LLM is shown the resolver's `candidates`
+    (article.tickers) and may reject them."""
     if not flags.is_enabled("llm_analysis"):
         provider = "offline"
     if provider is None:
         provider = "llm" if llm_usable() else "offline"
     if provider == "llm":
-        return _llm(title, summary)
-    return offline.analyze(title, summary)
+        return _llm(title, summary, candidates)
+    return offline.analyze(title, summary, ticker_min_confidence=ticker_min_confidence)
 
 
-def _llm(title: str, summary: str) -> AnalysisResult:
+def _llm(title: str, summary: str, candidates) -> AnalysisResult:
     if not llm.is_configured():
         raise llm.AnalysisRejected("no LLM configured: set NT_LLM_BASE_URL and NT_LLM_API_KEY")
     if budget.left_today() <= 0:
         raise llm.AnalysisRejected("today's LLM budget (NT_LLM_DAILY_BUDGET_USD) is spent; it resets at 00:00 UTC")
     try:
-        result = llm.analyze(title, summary)
+        result = llm.analyze(title, summary, candidates)
     except llm.LLMFailure as exc:
         if exc.usage:
             budget.record(exc.usage, rejected=True)

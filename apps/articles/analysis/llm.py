@@ -78,11 +78,15 @@ def _plan_from(content: str | None) -> dict:
     return validate_plan(plan)
 
 
-def analyze(title: str, summary: str = "") -> AnalysisResult:
+def analyze(title: str, summary: str = "", candidates=()) -> AnalysisResult:
+    """candidates: the resolver's matches ({symbol, how, text, confidence}); the model confirms or rejects them."""
     llm, model = client(), settings.LLM_MODEL
+    found = "; ".join(f"{c['symbol']} ({c.get('how', '?')}: {c.get('text', '')!r})" for c in candidates) or "none"
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": f"Title: {title}\n\nText: {summary[:8000]}"},
+        {"role": "user", "content": f"Title: {title}\n\nText: {summary[:8000]}\n\nCandidate tickers found by our "
+                                    f"resolver (keep only those the article is about; add a US ticker only if the "
+                                    f"article names its listing): {found}"},
     ]
     tokens = [0, 0]  # prompt, completion: every call's, the failed ones' too
     try:

@@ -4,6 +4,7 @@ the symbol table). Used whenever no LLM is configured or the llm_analysis flag i
 import re
 
 from apps.articles import scoring
+from apps.articles.analysis import stance
 from apps.articles.analysis.schema import AnalysisResult, validate_plan
 from apps.articles.tickers import resolve
 
@@ -21,28 +22,31 @@ RISKS = {
 MODEL = "offline-lexicon-1"
 
 
-def analyze(title: str, summary: str = "") -> AnalysisResult:
+DEFAULT_TICKER_MIN_CONFIDENCE = 0.75  # ScoringPolicy.ticker_min_confidence's default
+
+
+def analyze(title: str, summary: str = "", ticker_min_confidence: float = DEFAULT_TICKER_MIN_CONFIDENCE) -> AnalysisResult:
     text = f"{title}. {summary}".strip()
-    tone = scoring.sentiment(text)
+    tone = stance.tone(text)
     strength, catalyst_type, matched = scoring.catalyst(text)
-    tickers = [m.symbol for m in resolve(text) if m.confidence >= 0.6][:10]
-    stance = "BULLISH" if tone >= 0.2 else "BEARISH" if tone <= -0.2 else "NEUTRAL"
+    tickers = [m.symbol for m in resolve(text) if m.confidence >= ticker_min_confidence][:10]
+    label = "BULLISH" if tone >= stance.THRESHOLD else "BEARISH" if tone <= -stance.THRESHOLD else "NEUTRAL"
     confidence = round(min(0.95, 0.3 + 0.4 * abs(tone) + 0.05 * strength + (0.05 if tickers else 0)), 3)
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     facts = [s for s in sentences if _NUMBER.search(s)][:3] or sentences[:2]
     subject = ", ".join(tickers) or "the company"
-    direction = {"BULLISH": "upside", "BEARISH": "downside", "NEUTRAL": "little directional edge"}[stance]
+    direction = {"BULLISH": "upside", "BEARISH": "downside", "NEUTRAL": "little directional edge"}[label]
     plan = {
-        "stance": stance,
+        "stance": label,
         "confidence": confidence,
         "catalyst_type": catalyst_type,
         "tickers": tickers,
         "thesis": f"{catalyst_type.title()} news for {subject} suggests {direction}.",
         "key_facts": [f[:1000] for f in facts],
         "risks": RISKS[catalyst_type],
-        "suggested_setups": _setups(stance, strength),
+        "suggested_setups": _setups(label, strength),
         "summary": (sentences[0] if sentences else title)[:1000],
-        "strategy_bucket": "event-driven" if strength >= 2 else ("momentum" if stance != "NEUTRAL" else "watch"),
+        "strategy_bucket": "event-driven" if strength >= 2 else ("momentum" if label != "NEUTRAL" else "watch"),
     }
     return AnalysisResult(provider="offline", model=MODEL, plan=validate_plan(plan), extra={"catalysts": matched})
 
