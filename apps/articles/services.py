@@ -325,3 +325,15 @@ def article_analyze(*, article: Article, provider: str | None = None) -> Analysi
         )
         enqueue("signals_from_analysis", analysis.pk)
     return analysis
+
+
+def analysis_requeue_unsure(*, max_confidence: float = 0.5, hours: int = 24, limit: int = 200) -> list[str]:
+    """Queue a new analysis of the articles of the last `hours` whose analysis was unsure (confidence below
+    `max_confidence`), least sure first, at most `limit`; their signals follow (a re-analysis that turns
+    a signal strong announces it). Returns the job ids."""
+    since = timezone.now() - timedelta(hours=hours)
+    ids = list(Analysis.objects.filter(confidence__lt=max_confidence, article__published_at__gte=since)
+               .order_by("confidence", "id").values_list("article_id", flat=True)[:limit])
+    jobs = [enqueue("analyze_article", article_id, dedupe_key=f"analyze:{article_id}") for article_id in ids]
+    logger.info("reanalyze_unsure", queued=len(jobs), max_confidence=max_confidence, hours=hours)
+    return jobs

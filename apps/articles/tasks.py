@@ -1,15 +1,12 @@
 """Actors of the articles app: thin, they take primary keys and call a service."""
 
-from datetime import timedelta
-
 import dramatiq
 import structlog
-from django.utils import timezone
 
 from apps.articles import services
 from apps.articles.analysis.llm import AnalysisRejected, LLMFailure
 from apps.articles.analysis.schema import PlanInvalid
-from apps.articles.models import Analysis, Article, Source
+from apps.articles.models import Article, Source
 from apps.jobs.enqueue import enqueue
 
 logger = structlog.get_logger(__name__)
@@ -60,12 +57,5 @@ def analyze_article(article_id: int, provider: str | None = None, account_id: in
 
 @dramatiq.actor(queue_name="analysis", max_retries=0)
 def reanalyze_low_scores(max_confidence: float = 0.5, hours: int = 24, limit: int = 200) -> None:
-    """Queue a new analysis of recent articles whose analysis was unsure (confidence below max_confidence)."""
-    since = timezone.now() - timedelta(hours=hours)
-    ids = list(
-        Analysis.objects.filter(confidence__lt=max_confidence, article__published_at__gte=since)
-        .order_by("confidence").values_list("article_id", flat=True)[:limit]
-    )
-    for article_id in ids:
-        enqueue("analyze_article", article_id)
-    logger.info("reanalyze_low_scores", queued=len(ids), max_confidence=max_confidence)
+    """Scheduled: queue a new analysis of recent articles whose analysis was unsure."""
+    services.analysis_requeue_unsure(max_confidence=max_confidence, hours=hours, limit=limit)

@@ -1,7 +1,8 @@
 """Who hears about strong signals, and how: Slack, outbound webhooks and the live stream.
 
 A signal is strong when its score is at least ScoringPolicy.signal_alert_score (admin-editable).
-Only new signals about news of the last 24 h are announced; backfills announce nothing.
+Only signals about news of the last 24 h that are new, or that a re-analysis turned strong, are
+announced; backfills announce nothing.
 When the transaction that created strong signals commits, `announce` publishes them on the live
 stream (Redis pub/sub), queues a Slack alert for each (debounced per symbol and article) and a
 `signal.created` webhook event. Every send is a job in the ledger: retried, then a dead letter.

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.articles.models import Analysis, Article
+from apps.articles.models import Analysis, Article, ScoringPolicy
 from apps.signals import notify, scoring
 from apps.signals.models import Signal
 
@@ -31,13 +31,17 @@ def features_for(analysis: Analysis) -> dict[str, float]:
 
 @transaction.atomic
 def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[Signal]:
-    """Upsert one signal per ticker of the analysis at the article's publication time. New strong
-    ones are announced (alerts, webhooks, live stream) unless `announce` is False (backfills)."""
+    """Upsert one signal per ticker of the analysis at the article's publication time. New strong ones,
+    and existing ones a re-analysis turned strong, are announced (alerts, webhooks, live stream) unless
+    `announce` is False (backfills)."""
     article = analysis.article
     features = features_for(analysis)
     scored = scoring.score(features, f"{article.title}. {article.summary}")
+    symbols = list(dict.fromkeys(analysis.tickers))
+    before = dict(Signal.objects.filter(symbol__in=symbols, t=article.published_at).values_list("symbol", "score"))
+    strong = ScoringPolicy.current().signal_alert_score
     signals, created = [], []
-    for symbol in dict.fromkeys(analysis.tickers):
+    for symbol in symbols:
         signal, new = Signal.objects.update_or_create(
             symbol=symbol, t=article.published_at,
             defaults={
@@ -46,7 +50,7 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
             },
         )
         signals.append(signal)
-        if new:
+        if new or before.get(symbol, 0) < strong <= signal.score:  # new, or turned strong: announced once
             created.append(signal)
     if announce:
         notify.signals_created(created)  # strong, fresh new ones are announced once this commits

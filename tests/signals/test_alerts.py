@@ -201,3 +201,25 @@ def test_old_news_and_backfills_are_not_announced(httpserver, endpoint, every_si
     run_jobs()
     assert set(Signal.objects.values_list("symbol", flat=True)) == {"AAPL", "MSFT"}
     assert WebhookDelivery.objects.count() == 1  # rebuilt silently
+
+
+def test_a_reanalysis_that_turns_a_weak_signal_strong_announces_it_once(slack, run_jobs):
+    from apps.articles import services as article_services
+
+    slack.expect_request("/services/T000/B000/XXXX", method="POST").respond_with_data("ok")
+    policy = ScoringPolicy.current()
+    policy.signal_alert_score = 100  # nothing is strong at first
+    policy.save()
+    article = factories.article("Apple (NASDAQ: AAPL) beats estimates and raises guidance", analyse=True)
+    run_jobs()
+    signal = Signal.objects.get(article=article)
+    assert posts(slack, "/services/T000/B000/XXXX") == []
+    Signal.objects.filter(pk=signal.pk).update(score=signal.score - 10)  # as an older, weaker analysis left it
+    policy.signal_alert_score = signal.score - 1
+    policy.save()
+    article_services.article_analyze(article=article)  # a new model (or backfill) scores it strong
+    run_jobs()
+    assert len(posts(slack, "/services/T000/B000/XXXX")) == 1
+    article_services.article_analyze(article=article)  # still strong: not announced again
+    run_jobs()
+    assert len(posts(slack, "/services/T000/B000/XXXX")) == 1
