@@ -6,7 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 
-from apps.jobs.enqueue import discover_actors
+from apps.jobs.registry import discover_actors
 
 PERSONA_PASSWORD = "correct horse battery staple"
 

@@ -12,9 +12,12 @@ every worker whose broker heartbeat is older than the broker's heartbeat timeout
 import time
 
 import dramatiq
+import structlog
 from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+
+logger = structlog.get_logger(__name__)
 
 
 def message_ids(broker: dramatiq.Broker, queues: set[str]) -> set[str]:
@@ -96,4 +99,6 @@ def requeue_dead_workers(broker: dramatiq.Broker, now_ms: int | None = None) -> 
             if count:
                 name = queue.decode()
                 returned[name] = returned.get(name, 0) + count
+    if returned:
+        logger.warning("jobs_returned_from_dead_workers", returned=returned)
     return returned

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from apps import flags
 from apps.jobs.models import Job
-from apps.jobs.registry import discover_actors, get_actor
+from apps.jobs.registry import get_actor
 from newstunneler.middleware import current_request_id
 
-__all__ = ["discover_actors", "enqueue", "get_actor", "send_on_commit"]
 
 def send_on_commit(message: dramatiq.Message, delay: timedelta | None = None, broker: dramatiq.Broker | None = None) -> None:
     broker = broker or dramatiq.get_broker()

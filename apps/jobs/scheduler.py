@@ -38,14 +38,10 @@ def recover_jobs() -> int:
     from apps.jobs.services import jobs_reconcile
 
     broker = dramatiq.get_broker()
-    returned = brokerstate.requeue_dead_workers(broker)
-    if returned:
-        logger.warning("jobs_returned_from_dead_workers", returned=returned)
-    recovered = sum(returned.values())
     if cache.add(RECONCILE_LEASE, 1, timeout=settings.JOBS_RECONCILE_EVERY):
-        result = jobs_reconcile(broker=broker)
-        recovered += len(result.resent) + sum(result.returned.values())
-    return recovered
+        result = jobs_reconcile(broker=broker)  # (its first step is the same giving back)
+        return len(result.resent) + sum(result.returned.values())
+    return sum(brokerstate.requeue_dead_workers(broker).values())
 
 
 # Callables that fire whatever is due and return how many jobs they enqueued (or recovered).

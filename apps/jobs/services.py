@@ -49,13 +49,10 @@ def job_requeue(*, jobs, user=None, force: bool = False) -> list[str]:
     refused = [job for job in jobs if job.status in NEEDS_FORCE]
     if refused and not force:
         raise RequeueRefused(refused)
-    new_ids = []
-    for job in jobs:
-        key = job.dedupe_key
-        if key is not None:
-            Job.objects.filter(pk=job.pk).update(dedupe_key=None)
-        new_ids.append(enqueue(job.actor, *job.args, requeued_from=job, dedupe_key=key, **job.kwargs))
     old_ids = [job.pk for job in jobs]
+    Job.objects.filter(pk__in=old_ids, dedupe_key__isnull=False).update(dedupe_key=None)  # (the new jobs take them)
+    new_ids = [enqueue(job.actor, *job.args, requeued_from=job, dedupe_key=job.dedupe_key, **job.kwargs)
+               for job in jobs]
     Job.objects.filter(pk__in=old_ids, status__in=[JobStatus.DEAD, JobStatus.QUEUED, JobStatus.RETRYING]).update(
         status=JobStatus.DISCARDED, finished_at=timezone.now())
     forced = f" (forced: {len(refused)} {', '.join(sorted({job.status for job in refused}))})" if refused else ""
@@ -119,8 +116,6 @@ def jobs_reconcile(*, now: datetime | None = None, broker: dramatiq.Broker | Non
     now = now or timezone.now()
     broker = broker or dramatiq.get_broker()
     result = ReconcileResult(returned=brokerstate.requeue_dead_workers(broker, int(now.timestamp() * 1000)))
-    if result.returned:
-        logger.warning("jobs_returned_from_dead_workers", returned=result.returned)
     candidates = _reconcile_candidates(now)
     result.checked = len(candidates)
     if not candidates:

@@ -8,7 +8,6 @@ import structlog
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -55,8 +54,8 @@ def subscription_saved(*, subscription: DigestSubscription, address_changed: boo
             subscription.confirmed_at = timezone.now()
             subscription.save(update_fields=["confirmed_at"])
         return
-    if not address_changed and subscription.is_confirmed:
-        return
+    if not address_changed:
+        return  # (an edit of anything else neither confirms it nor mails the recipient again)
     subscription.confirmed_at = None
     subscription.save(update_fields=["confirmed_at"])
     enqueue("send_subscription_confirmation", subscription.pk)
@@ -64,9 +63,8 @@ def subscription_saved(*, subscription: DigestSubscription, address_changed: boo
 
 def subscription_confirm(*, subscription: DigestSubscription) -> bool:
     """The recipient confirmed. Returns False if it already was."""
-    with transaction.atomic():
-        updated = DigestSubscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
-            confirmed_at=timezone.now())
+    updated = DigestSubscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now())
     if updated:
         logger.info("digest_subscription_confirmed", subscription_id=subscription.pk, recipient=subscription.recipient)
     return bool(updated)

@@ -120,3 +120,13 @@ def test_staff_made_subscriptions_are_confirmed_and_staff_can_confirm(admin_clie
     assert smtp.messages[-1][0] == ["friend@example.org"]
     admin_client.post("/admin/signals/digestsubscription/", {"action": "mark_confirmed", "_selected_action": [pending.pk]})
     assert DigestSubscription.objects.get(pk=pending.pk).is_confirmed
+
+
+def test_editing_a_waiting_subscription_does_not_mail_its_recipient_again(api, smtp, run_jobs):
+    body = api.post(URL, {"frequency": "daily", "email": "pending@example.org"}, content_type="application/json").json()
+    run_jobs()
+    assert len(smtp.messages) == 1
+    for score in (70, 80):
+        assert api.patch(f"{URL}{body['id']}/", {"min_score": score}, content_type="application/json").status_code == 200
+    run_jobs()
+    assert len(smtp.messages) == 1 and not DigestSubscription.objects.get().is_confirmed

@@ -26,16 +26,21 @@ def analyze(title: str, summary: str = "", provider: str | None = None, *, candi
         provider = "offline"
     if provider is None:
         provider = "llm" if llm_usable() else "offline"
+    elif provider == "llm":
+        _require_llm()
     if provider == "llm":
         return _llm(title, summary, candidates)
     return offline.analyze(title, summary, ticker_min_confidence=ticker_min_confidence)
 
 
-def _llm(title: str, summary: str, candidates) -> AnalysisResult:
+def _require_llm() -> None:
     if not llm.is_configured():
         raise llm.AnalysisRejected("no LLM configured: set NT_LLM_BASE_URL and NT_LLM_API_KEY")
     if budget.left_today() <= 0:
         raise llm.AnalysisRejected("today's LLM budget (NT_LLM_DAILY_BUDGET_USD) is spent; it resets at 00:00 UTC")
+
+
+def _llm(title: str, summary: str, candidates) -> AnalysisResult:
     try:
         result = llm.analyze(title, summary, candidates)
     except llm.LLMFailure as exc:
