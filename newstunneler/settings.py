@@ -369,6 +369,12 @@ if LLM_BASE_URL and LLM_API_KEY and LLM_MODEL not in LLM_PRICES:
 # What the LLM may cost per UTC day, over every analysis (pipeline, API, commands). Once spent, analyses
 # that did not ask for the LLM by name fall back to the offline analyser, and those that did are refused.
 LLM_DAILY_BUDGET_USD = env_float("NT_LLM_DAILY_BUDGET_USD", 5.0, minimum=0.0)
+# A FinBERT-class classifier (ONNX) for analyses made without an LLM, when the finbert_sentiment switch
+# is on: a directory with model.onnx, tokenizer.json and labels.json/config.json (README: "FinBERT").
+FINBERT_PATH = env_str("NT_FINBERT_PATH")
+FINBERT_MAX_TOKENS = env_int("NT_FINBERT_MAX_TOKENS", 128, minimum=8, maximum=512)  # longer texts are truncated
+FINBERT_BATCH = env_int("NT_FINBERT_BATCH", 16, minimum=1, maximum=256)  # sentences per model call
+FINBERT_THREADS = env_int("NT_FINBERT_THREADS", 1, minimum=1, maximum=64)  # ONNX Runtime threads per process
 SIGNAL_RETENTION_DAYS = env_int("NT_SIGNAL_RETENTION_DAYS", 30, minimum=1)
 ARTICLE_RETENTION_DAYS = env_int("NT_ARTICLE_RETENTION_DAYS", 90, minimum=1)
 

@@ -6,3 +6,6 @@ class ArticlesConfig(AppConfig):
 
     name = "apps.articles"
     label = "articles"
+
+    def ready(self):
+        from apps.articles import checks  # noqa: F401 (registers the system checks)

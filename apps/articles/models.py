@@ -143,6 +143,7 @@ class Analysis(models.Model):
     class Provider(models.TextChoices):
         LLM = "llm"
         OFFLINE = "offline"
+        FINBERT = "finbert"
 
     article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="analysis")
     provider = models.CharField(max_length=10, choices=Provider.choices)

@@ -39,8 +39,11 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
              "off: no deliveries are queued and queued ones end as skipped"),
     FlagSpec("alert_stream", FLAG, False, "Live alert stream (server-sent events) at /api/v1/alerts/stream.",
              "the users, groups or percent targeted may connect; others get 403"),
+    FlagSpec("finbert_sentiment", SWITCH, False, "Analyse with the FinBERT model at NT_FINBERT_PATH when no LLM is used.",
+             "on with NT_FINBERT_PATH set: analyses made without an LLM take their stance from the model "
+             "(provider finbert); off: the offline rules"),
 ]}
 
 # Flags of the original system whose features do not exist here yet (listed in README, not registered).
 NOT_YET_BUILT = ["ml_predictions", "social_sentiment", "twitter_integration", "reddit_integration", "insider_trading",
-                 "advanced_ml", "time_series_forecasting", "finbert_sentiment", "websocket_v2", "graphql_api"]
+                 "advanced_ml", "time_series_forecasting", "websocket_v2", "graphql_api"]

@@ -1,10 +1,11 @@
 """Analysis of an article's text: the LLM when configured, allowed and within today's budget, else the
-offline analyser. Every LLM analysis, failed ones included, is added to the day's spend."""
+local analyser: the FinBERT model when the finbert_sentiment switch is on and NT_FINBERT_PATH is set, the
+offline rules otherwise. Every LLM analysis, failed ones included, is added to the day's spend."""
 
 import structlog
 
 from apps import flags
-from apps.articles.analysis import budget, llm, offline
+from apps.articles.analysis import budget, finbert, llm, offline
 from apps.articles.analysis.schema import AnalysisResult, PlanInvalid
 
 logger = structlog.get_logger(__name__)
@@ -17,12 +18,14 @@ def llm_usable() -> bool:
 
 def analyze(title: str, summary: str = "", provider: str | None = None, *, candidates: list[dict] = (),
             ticker_min_confidence: float = offline.DEFAULT_TICKER_MIN_CONFIDENCE) -> AnalysisResult:
-    """provider: "llm", "offline", or None for the LLM when one is configured and today's budget is not
-    spent. With the llm_analysis flag off every analysis is offline. Asking for "llm" by name when none
-    is configured, or when today's budget is spent, raises AnalysisRejected. The offline analyser keeps
-    tickers resolved with at least `ticker_min_confidence`; the LLM is shown the resolver's `candidates`
-    (article.tickers) and may reject them."""
-    if not flags.is_enabled("llm_analysis"):
+    """provider: "llm"; "offline" (no LLM: FinBERT when enabled, else the rules); "finbert" by name; or
+    None for the LLM when one is configured and today's budget is not spent. With the llm_analysis flag
+    off no analysis uses the LLM. Asking for "llm" by name when none is configured, or when today's budget
+    is spent, raises AnalysisRejected, as does "finbert" when it is not enabled or its model is unusable.
+    Without a name, an unusable model falls back to the rules (logged; `manage.py check` names the
+    problem). Tickers resolved with at least `ticker_min_confidence` are kept; the LLM is shown the
+    resolver's `candidates` (article.tickers) and may reject them."""
+    if not flags.is_enabled("llm_analysis") and provider in (None, "llm"):
         provider = "offline"
     if provider is None:
         provider = "llm" if llm_usable() else "offline"
@@ -30,6 +33,18 @@ def analyze(title: str, summary: str = "", provider: str | None = None, *, candi
         _require_llm()
     if provider == "llm":
         return _llm(title, summary, candidates)
+    if provider == "finbert":
+        if not finbert.is_enabled():
+            raise llm.AnalysisRejected("FinBERT is not enabled: set NT_FINBERT_PATH and switch finbert_sentiment on")
+        try:
+            return finbert.analyze(title, summary, ticker_min_confidence)
+        except finbert.FinbertUnavailable as exc:
+            raise llm.AnalysisRejected(str(exc)) from None
+    if finbert.is_enabled():
+        try:
+            return finbert.analyze(title, summary, ticker_min_confidence)
+        except finbert.FinbertUnavailable as exc:
+            logger.error("finbert_unavailable", error=str(exc), fallback="offline")
     return offline.analyze(title, summary, ticker_min_confidence=ticker_min_confidence)
 
 

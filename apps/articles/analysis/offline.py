@@ -28,17 +28,29 @@ DEFAULT_TICKER_MIN_CONFIDENCE = 0.75  # ScoringPolicy.ticker_min_confidence's de
 def analyze(title: str, summary: str = "", ticker_min_confidence: float = DEFAULT_TICKER_MIN_CONFIDENCE) -> AnalysisResult:
     text = f"{title}. {summary}".strip()
     tone = stance.tone(text)
+    label = "BULLISH" if tone >= stance.THRESHOLD else "BEARISH" if tone <= -stance.THRESHOLD else "NEUTRAL"
+    return build(title, summary, label, lambda strength, tickers: min(
+        0.95, 0.3 + 0.4 * abs(tone) + 0.05 * strength + (0.05 if tickers else 0)), provider="offline", model=MODEL,
+        ticker_min_confidence=ticker_min_confidence)
+
+
+def build(title: str, summary: str, label: str, confidence, *, provider: str, model: str,
+          ticker_min_confidence: float = DEFAULT_TICKER_MIN_CONFIDENCE, extra: dict | None = None) -> AnalysisResult:
+    """The plan around a stance decided elsewhere (these rules, or a model): catalyst, tickers above
+    `ticker_min_confidence`, key facts, thesis, risks and setups, all from the text. `confidence` is a
+    number or a function of (catalyst strength, tickers)."""
+    text = f"{title}. {summary}".strip()
     strength, catalyst_type, matched = scoring.catalyst(text)
     tickers = [m.symbol for m in resolve(text) if m.confidence >= ticker_min_confidence][:10]
-    label = "BULLISH" if tone >= stance.THRESHOLD else "BEARISH" if tone <= -stance.THRESHOLD else "NEUTRAL"
-    confidence = round(min(0.95, 0.3 + 0.4 * abs(tone) + 0.05 * strength + (0.05 if tickers else 0)), 3)
+    if callable(confidence):
+        confidence = confidence(strength, tickers)
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     facts = [s for s in sentences if _NUMBER.search(s)][:3] or sentences[:2]
     subject = ", ".join(tickers) or "the company"
     direction = {"BULLISH": "upside", "BEARISH": "downside", "NEUTRAL": "little directional edge"}[label]
     plan = {
         "stance": label,
-        "confidence": confidence,
+        "confidence": round(confidence, 3),
         "catalyst_type": catalyst_type,
         "tickers": tickers,
         "thesis": f"{catalyst_type.title()} news for {subject} suggests {direction}.",
@@ -48,7 +60,8 @@ def analyze(title: str, summary: str = "", ticker_min_confidence: float = DEFAUL
         "summary": (sentences[0] if sentences else title)[:1000],
         "strategy_bucket": "event-driven" if strength >= 2 else ("momentum" if label != "NEUTRAL" else "watch"),
     }
-    return AnalysisResult(provider="offline", model=MODEL, plan=validate_plan(plan), extra={"catalysts": matched})
+    return AnalysisResult(provider=provider, model=model, plan=validate_plan(plan),
+                          extra={"catalysts": matched, **(extra or {})})
 
 
 def _setups(stance: str, strength: float) -> list[str]:

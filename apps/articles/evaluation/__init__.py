@@ -86,17 +86,20 @@ class Report:
         }
 
 
-def evaluate(examples: list[Example], analyse) -> Report:
-    """`analyse(text)` returns (tickers, stance). Time is the analyser's alone."""
+def evaluate(examples: list[Example], analyse_many, batch: int = 64) -> Report:
+    """`analyse_many(texts)` returns one (tickers, stance) per text; it is called `batch` texts at a time
+    (a model classifies them together). Time is the analyser's alone."""
     report = Report()
-    for example in examples:
+    for start in range(0, len(examples), batch):
+        chunk = examples[start:start + batch]
         started = time.perf_counter()
-        tickers, stance = analyse(example.text)
+        results = analyse_many([example.text for example in chunk])
         report.seconds += time.perf_counter() - started
-        report.sentences += 1
-        predicted = set(tickers)
-        report.true_tickers += len(predicted & example.tickers)
-        report.false_tickers += [(s, example.text) for s in sorted(predicted - example.tickers)]
-        report.missed_tickers += [(s, example.text) for s in sorted(example.tickers - predicted)]
-        report.confusion[(example.stance, stance)] += 1
+        for example, (tickers, stance) in zip(chunk, results, strict=True):
+            report.sentences += 1
+            predicted = set(tickers)
+            report.true_tickers += len(predicted & example.tickers)
+            report.false_tickers += [(s, example.text) for s in sorted(predicted - example.tickers)]
+            report.missed_tickers += [(s, example.text) for s in sorted(example.tickers - predicted)]
+            report.confusion[(example.stance, stance)] += 1
     return report

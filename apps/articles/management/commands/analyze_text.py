@@ -19,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("text", nargs="?", default=None)
         parser.add_argument("--stdin", action="store_true", help="read one text per line from standard input")
         parser.add_argument("--json", action="store_true", help="one JSON object per text")
-        parser.add_argument("--provider", choices=["offline", "llm"], default=None,
-                            help="default: the LLM when configured, else offline")
+        parser.add_argument("--provider", choices=["offline", "finbert", "llm"], default=None,
+                            help="default: the LLM when configured and within budget, else FinBERT when "
+                                 "switched on, else the offline rules")
 
     def handle(self, *args, text, stdin, provider, **options):
         as_json = options["json"]

@@ -1,4 +1,5 @@
 from apps.articles import services
+from apps.articles.analysis import finbert
 from apps.articles.models import Article, ScoringPolicy
 from apps.jobs.enqueue import enqueue
 from newstunneler.commands import CommandError, OperatorCommand
@@ -15,12 +16,21 @@ class Command(OperatorCommand):
         super().add_arguments(parser)
         parser.add_argument("--min-score", type=float, default=None)
         parser.add_argument("--limit", type=int, default=None, help="at most this many articles")
-        parser.add_argument("--provider", choices=["llm", "offline"], default=None)
+        parser.add_argument("--provider", choices=["llm", "offline", "finbert"], default=None,
+                            help="default: the LLM when configured and within budget, else FinBERT when "
+                                 "switched on, else the offline rules")
         parser.add_argument("--sync", action="store_true", help="analyse in this process instead of queueing")
 
     def handle(self, *args, min_score, limit, provider, sync, **options):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be at least 1")
+        if provider == "finbert":
+            if not finbert.is_enabled():
+                raise CommandError("FinBERT is not enabled: set NT_FINBERT_PATH and switch finbert_sentiment on")
+            try:
+                finbert.classifier()
+            except finbert.FinbertUnavailable as exc:
+                raise CommandError(str(exc)) from None
         threshold = ScoringPolicy.current().alert_threshold if min_score is None else min_score
         pending = (Article.objects.filter(score__total__gte=threshold, analysis__isnull=True)
                    .order_by("-score__total", "pk").values_list("pk", flat=True))

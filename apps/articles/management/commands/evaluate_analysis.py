@@ -1,10 +1,11 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.articles import analysis, evaluation
-from apps.articles.analysis import offline
+from apps.articles.analysis import finbert, offline
 from apps.articles.analysis.llm import LLMFailure
 
 
@@ -15,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--set", dest="path", default=None, help="a TSV file: STANCE<tab>TICKERS<tab>TEXT per line")
-        parser.add_argument("--provider", choices=["offline", "llm"], default="offline")
+        parser.add_argument("--provider", choices=["offline", "finbert", "llm"], default="offline",
+                            help="offline: the rules; finbert: the model at NT_FINBERT_PATH (whatever the switch "
+                                 "says); llm: the configured LLM, within today's budget")
         parser.add_argument("--json", action="store_true", help="the report as one JSON object")
         parser.add_argument("--min-precision", type=float, default=None)
         parser.add_argument("--min-recall", type=float, default=None)
@@ -30,14 +33,28 @@ class Command(BaseCommand):
         if not examples:
             raise CommandError("the set has no examples")
 
-        def analyse(text):
-            try:  # the offline analyser itself (no flag or database read), or the LLM through its gate
-                result = offline.analyze(text) if provider == "offline" else analysis.analyze(text, provider=provider)
-            except LLMFailure as exc:
-                raise CommandError(f"the {provider} analyser failed on {text[:80]!r}: {exc}") from None
-            return result.plan["tickers"], result.plan["stance"]
+        def analyse_many(texts):
+            if provider == "finbert":  # the sentences of a batch go through the model together
+                return [(r.plan["tickers"], r.plan["stance"]) for r in (
+                    finbert.analyze(text, prediction=p) for text, p in zip(
+                        texts, finbert.predict_many([(text, "") for text in texts]), strict=True))]
+            results = []
+            for text in texts:
+                try:  # the offline analyser itself (no flag or database read), or the LLM through its gate
+                    result = offline.analyze(text) if provider == "offline" else analysis.analyze(text, provider=provider)
+                except LLMFailure as exc:
+                    raise CommandError(f"the {provider} analyser failed on {text[:80]!r}: {exc}") from None
+                results.append((result.plan["tickers"], result.plan["stance"]))
+            return results
 
-        report = evaluation.evaluate(examples, analyse)
+        if provider == "finbert":
+            if not settings.FINBERT_PATH:
+                raise CommandError("set NT_FINBERT_PATH to the model directory (README: FinBERT)")
+            try:
+                finbert.classifier()
+            except finbert.FinbertUnavailable as exc:
+                raise CommandError(str(exc)) from None
+        report = evaluation.evaluate(examples, analyse_many)
         if options["json"]:
             self.stdout.write(json.dumps({"provider": provider, **report.as_dict()}))
         else:
