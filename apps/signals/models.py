@@ -20,11 +20,6 @@ class SignalQuerySet(models.QuerySet):
         not the whole article row."""
         return self.annotate(article_title=models.F("article__title"), article_url=models.F("article__url"))
 
-    def latest_per_symbol(self):
-        """The newest signal of each symbol (one row per symbol)."""
-        newest = self.filter(symbol=models.OuterRef("symbol")).order_by("-t", "-id").values("id")[:1]
-        return self.filter(id=models.Subquery(newest)).order_by("symbol")
-
 
 class Signal(models.Model):
     symbol = models.CharField(max_length=12)
