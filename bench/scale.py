@@ -101,9 +101,11 @@ TABLES = {
     "articles_source": "id, url, name, enabled, poll_interval_minutes, credibility, site_url, feed_title, etag, "
                        "last_modified, last_polled_at, last_success_at, next_poll_at, consecutive_failures, "
                        "last_error_kind, last_error, last_warning, articles_ingested, created_at",
-    "articles_article": "id, url, url_hash, title, title_fingerprint, summary, tickers, published_at, fetched_at, source_id",
+    "articles_article": "id, url, url_hash, title, title_fingerprint, summary, tickers, published_at, fetched_at, "
+                        "source_id",
     "articles_articleticker": "article_id, symbol, confidence",
-    "articles_articlescore": "article_id, catalyst, novelty, credibility, sentiment, liquidity, total, details, scored_at",
+    "articles_articlescore": "article_id, catalyst, novelty, credibility, sentiment, liquidity, total, details, "
+                             "scored_at",
     "signals_signal": "id, symbol, t, score, label, stance, reasons, features, created_at, updated_at, article_id",
 }
 
@@ -130,8 +132,8 @@ def load(n_articles: int, n_signals: int, n_symbols: int, n_sources: int) -> flo
     else:
         for table, columns in TABLES.items():
             marks = ", ".join("?" * len(columns.split(",")))
-            raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                            [tuple(v.isoformat() if isinstance(v, datetime) else v for v in row) for row in data[table]])
+            values = [tuple(v.isoformat() if isinstance(v, datetime) else v for v in row) for row in data[table]]
+            raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         raw.commit()
         raw.execute("ANALYZE")
     connection.close()  # Django's next query opens a fresh connection in its own autocommit state
@@ -225,12 +227,11 @@ def measure(args) -> int:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from apps.flags import services as flag_services
     from apps.signals.models import Signal
-
-    from django.db import connection
 
     vendor = connection.vendor
     if args.reuse:

@@ -65,7 +65,8 @@ def signal_search(*, q: str, limit: int = 50) -> list[Signal]:
     if symbol_like and len(found) < limit:
         if is_postgres():
             similar = (signals.filter(symbol__trigram_similar=q.upper())
-                       .annotate(similarity=TrigramSimilarity("symbol", q.upper())).order_by("-similarity", "-t", "-id"))
+                       .annotate(similarity=TrigramSimilarity("symbol", q.upper()))
+                       .order_by("-similarity", "-t", "-id"))
         else:
             similar = signals.filter(symbol__icontains=q).order_by("-t", "-id")
         take(similar[:limit])
