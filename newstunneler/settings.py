@@ -279,6 +279,8 @@ def _flag_overrides() -> dict[str, bool]:
 FLAG_OVERRIDES = _flag_overrides()
 FLAGS_STRICT = env_bool("NT_FLAGS_STRICT", DEBUG)  # unknown flag names raise (tests, NT_DEBUG) or log
 FLAGS_API_RATE = env_str("NT_FLAGS_API_RATE", "60/min")
+# An expired in-process flag memo (2 s) is answered while a background thread reads it again.
+FLAGS_BACKGROUND_REFRESH = env_bool("NT_FLAGS_BACKGROUND_REFRESH", True)
 HOT_CACHE_SECONDS = env_int("NT_HOT_CACHE_SECONDS", 30, minimum=1)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["flags"] = FLAGS_API_RATE
 

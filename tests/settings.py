@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # cache whose table locks fail concurrent writers at once instead of waiting (busy timeout).
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_newstunneler.sqlite3")}  # noqa: F405
 FLAGS_STRICT = True  # an unknown flag name is a bug: fail the test
+# A check whose memo is over 2 s old re-reads the flag synchronously here: a background read would run
+# outside the test's transaction. tests/flags/test_flags.py turns it on to test it.
+FLAGS_BACKGROUND_REFRESH = False

@@ -1,7 +1,14 @@
 """The one answer to "is this flag on?": an environment override (NT_FLAG_<NAME>=on|off) wins, else
 the waffle row, read through the shared cache and a 2-second per-process memo (so web and worker
-processes agree within seconds), and memoised for the rest of a request."""
+processes agree within seconds), and memoised for the rest of a request.
 
+A memo entry older than 2 s is answered as it is while one background thread per process reads the
+row again (stale-while-revalidate; NT_FLAGS_BACKGROUND_REFRESH, on by default): a check never waits
+for Redis once the process has read the flag. A change reaches every process within ~2 s plus one
+Redis read; only the first check of a flag in a process, or one after clear_local_cache() (every
+write through apps.flags.services does it), reads synchronously."""
+
+import queue
 import threading
 import time
 
@@ -26,21 +33,76 @@ def clear_local_cache() -> None:
         _local.clear()
 
 
-def _row(kind: str, name: str):
-    """The waffle row (or an unsaved stand-in), memoised in-process for LOCAL_TTL seconds."""
+def _read(kind: str, name: str):
     import waffle
 
+    model = waffle.get_waffle_flag_model() if kind == FLAG else waffle.get_waffle_switch_model()
+    return model.get(name)  # waffle's own read-through of the shared cache
+
+
+def _row(kind: str, name: str):
+    """The waffle row (or an unsaved stand-in), memoised in-process for LOCAL_TTL seconds; an older
+    memo is answered while the refresher reads it again."""
     key = f"{kind}:{name}"
     now = time.monotonic()
     with _lock:
         hit = _local.get(key)
-        if hit and now - hit[0] < LOCAL_TTL:
+    if hit:
+        if now - hit[0] < LOCAL_TTL:
             return hit[1]
-    model = waffle.get_waffle_flag_model() if kind == FLAG else waffle.get_waffle_switch_model()
-    row = model.get(name)  # waffle's own read-through of the shared cache
+        if settings.FLAGS_BACKGROUND_REFRESH:
+            _refresher.ask(key, kind, name)
+            return hit[1]
+    row = _read(kind, name)
     with _lock:
-        _local[key] = (now, row)
+        _local[key] = (time.monotonic(), row)
     return row
+
+
+class _Refresher:
+    """One daemon thread per process that reads expired flag rows again, each key once at a time."""
+
+    def __init__(self):
+        self._pending: set[str] = set()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def ask(self, key: str, kind: str, name: str) -> None:
+        with _lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+            if self._thread is None or not self._thread.is_alive():  # (not inherited across fork)
+                self._thread = threading.Thread(target=self._run, name="flag-refresher", daemon=True)
+                self._thread.start()
+        self._queue.put((key, kind, name))
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        while True:
+            key, kind, name = self._queue.get()
+            try:
+                row = _read(kind, name)
+                with _lock:
+                    if key in _local:  # (cleared meanwhile: the next check reads it itself)
+                        _local[key] = (time.monotonic(), row)
+            except Exception as exc:  # keep answering the last known state; try again at the next check
+                logger.warning("flag_refresh_failed", flag=name, error=f"{type(exc).__name__}: {exc}")
+            finally:
+                with _lock:
+                    self._pending.discard(key)
+                if self._queue.empty():
+                    connection.close()  # this thread's own connection, if the cache sent it to the database
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """For tests and benches: until every asked refresh is done."""
+        deadline = time.monotonic() + timeout
+        while self._pending and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+_refresher = _Refresher()
 
 
 def _flag_answer(row, name: str, request, user) -> bool:

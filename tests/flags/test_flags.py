@@ -169,3 +169,19 @@ def test_changes_to_a_flags_users_and_groups_are_audited_and_roll_back(admin_cli
     services.flag_rollback(change=change)
     assert sorted(flag.users.values_list("username", flat=True)) == sorted([viewer.username, analyst.username])
     assert FlagChange.objects.filter(name="alert_stream").first().source == "rollback"
+
+
+@pytest.mark.django_db(transaction=True)  # the refresher reads in its own thread and connection
+def test_an_expired_memo_answers_at_once_while_a_background_thread_reads_the_change(settings, monkeypatch):
+    settings.FLAGS_BACKGROUND_REFRESH = True
+    services.flag_set(name="rss_polling", enabled=True)
+    assert flags.is_enabled("rss_polling") is True  # read and memoised
+    row = Switch.objects.get(name="rss_polling")
+    row.active = False
+    row.save()  # another process's change: waffle refreshes the shared cache, this process's memo is fresh
+    assert flags.is_enabled("rss_polling") is True
+    monkeypatch.setattr(checks, "LOCAL_TTL", 0.0)  # now every memo entry is expired
+    assert flags.is_enabled("rss_polling") is True  # the last known answer, without waiting ...
+    checks._refresher.wait_idle()
+    monkeypatch.setattr(checks, "LOCAL_TTL", 60.0)
+    assert flags.is_enabled("rss_polling") is False  # ... while the refresher read the change
