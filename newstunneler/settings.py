@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "apps.articles",
     "apps.signals",
     "apps.billing",
+    "apps.importers",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ PLANS = [
 def seed(apps, schema_editor):
     Plan = apps.get_model("billing", "Plan")
     for name, per_minute, per_day, analyses, budget, features in PLANS:
-        Plan.objects.get_or_create(name=name, defaults={
+        Plan.objects.using(schema_editor.connection.alias).get_or_create(name=name, defaults={
             "requests_per_minute": per_minute, "requests_per_day": per_day, "analyses_per_month": analyses,
             "llm_budget_usd": budget, "features": features})
 

@@ -12,13 +12,13 @@ def create(apps, schema_editor):
         if spec.kind == FLAG:
             # everyone=None: users, groups and percent decide (off for all until someone is targeted)
             everyone = True if spec.default else None
-            _, created = Flag.objects.get_or_create(name=spec.name, defaults={"everyone": everyone, "note": spec.description})
+            _, created = Flag.objects.using(schema_editor.connection.alias).get_or_create(name=spec.name, defaults={"everyone": everyone, "note": spec.description})
             new = {"everyone": everyone}
         else:
-            _, created = Switch.objects.get_or_create(name=spec.name, defaults={"active": spec.default, "note": spec.description})
+            _, created = Switch.objects.using(schema_editor.connection.alias).get_or_create(name=spec.name, defaults={"active": spec.default, "note": spec.description})
             new = {"active": spec.default}
         if created:
-            FlagChange.objects.create(name=spec.name, kind=spec.kind, source="migration", old=None, new=new)
+            FlagChange.objects.using(schema_editor.connection.alias).create(name=spec.name, kind=spec.kind, source="migration", old=None, new=new)
 
 
 class Migration(migrations.Migration):

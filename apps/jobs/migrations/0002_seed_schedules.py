@@ -14,11 +14,11 @@ SEEDS = [
 def seed(apps, schema_editor):
     Schedule = apps.get_model("jobs", "Schedule")
     for name, actor, cron in SEEDS:
-        Schedule.objects.get_or_create(name=name, defaults={"actor": actor, "cron": cron})
+        Schedule.objects.using(schema_editor.connection.alias).get_or_create(name=name, defaults={"actor": actor, "cron": cron})
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.filter(name__in=[name for name, _, _ in SEEDS]).delete()
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).filter(name__in=[name for name, _, _ in SEEDS]).delete()
 
 
 class Migration(migrations.Migration):

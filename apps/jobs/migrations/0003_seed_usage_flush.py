@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.get_or_create(
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).get_or_create(
         name="flush usage", defaults={"actor": "flush_usage", "cron": "* * * * *"})
 
 

@@ -3,8 +3,8 @@ from django.db import migrations
 
 def seed(apps, schema_editor):
     Schedule = apps.get_model("jobs", "Schedule")
-    Schedule.objects.get_or_create(name="daily digest", defaults={"actor": "send_daily_digest", "cron": "0 8 * * *"})
-    Schedule.objects.get_or_create(name="weekly digest", defaults={"actor": "send_weekly_digest", "cron": "0 8 * * 1"})
+    Schedule.objects.using(schema_editor.connection.alias).get_or_create(name="daily digest", defaults={"actor": "send_daily_digest", "cron": "0 8 * * *"})
+    Schedule.objects.using(schema_editor.connection.alias).get_or_create(name="weekly digest", defaults={"actor": "send_weekly_digest", "cron": "0 8 * * 1"})
 
 
 class Migration(migrations.Migration):

@@ -6,11 +6,11 @@ from django.db import migrations
 
 
 def drop(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.filter(actor="reconcile_jobs").delete()
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).filter(actor="reconcile_jobs").delete()
 
 
 def restore(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.get_or_create(
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).get_or_create(
         name="reconcile jobs", defaults={"actor": "reconcile_jobs", "cron": "* * * * *"})
 
 

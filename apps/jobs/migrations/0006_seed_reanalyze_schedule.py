@@ -4,12 +4,12 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.get_or_create(
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).get_or_create(
         name="reanalyze unsure analyses", defaults={"actor": "reanalyze_low_scores", "cron": "15 */6 * * *"})
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("jobs", "Schedule").objects.filter(name="reanalyze unsure analyses").delete()
+    apps.get_model("jobs", "Schedule").objects.using(schema_editor.connection.alias).filter(name="reanalyze unsure analyses").delete()
 
 
 class Migration(migrations.Migration):

@@ -8,10 +8,10 @@ def confirm_existing(apps, schema_editor):
     user), they count as confirmed; one to a third party's address stays unconfirmed (receives nothing)
     until confirmed (admin: send the confirmation email again, or mark confirmed)."""
     Subscription = apps.get_model("signals", "DigestSubscription")
-    for sub in Subscription.objects.select_related("user").filter(confirmed_at__isnull=True):
+    for sub in Subscription.objects.using(schema_editor.connection.alias).select_related("user").filter(confirmed_at__isnull=True):
         own = (sub.user.email if sub.user_id else "").strip().lower()
         if sub.user_id is None or not sub.email or sub.email.strip().lower() == own:
-            Subscription.objects.filter(pk=sub.pk).update(confirmed_at=sub.created_at)
+            Subscription.objects.using(schema_editor.connection.alias).filter(pk=sub.pk).update(confirmed_at=sub.created_at)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from apps.signals.legacy_import import LegacyDatabaseError, LegacyImporter, open_legacy
+from apps.importers.legacy import LegacyDatabaseError, LegacyImporter, open_legacy
 from newstunneler.commands import CommandError, OperatorCommand
 
 
