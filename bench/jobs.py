@@ -1,13 +1,15 @@
 """Job throughput: no-op jobs through raw Dramatiq vs through the job ledger, same Redis, same
 database, same worker settings (2 processes x 8 threads), one run.
 
-    .venv/bin/python bench/jobs.py [--jobs 5000] [--processes 2] [--threads 8]
+    .venv/bin/python bench/jobs.py [--jobs 20000] [--processes 2] [--threads 8]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/jobs.py
 
 It uses a throwaway database (a temporary SQLite file, or a new PostgreSQL database next to the
 one DATABASE_URL names) and its own Redis key namespace; both are removed at the end. Each figure is
-enqueue-all-then-drain: the clock runs from the workers' start (after they are up) until the queue
-is empty and every message is acked.
+enqueue-all-then-drain: the clock starts once every worker process of the round has reported in
+(each round has its own broker namespace and cache prefix, removed afterwards) and stops when every
+message is acked; in ledger mode every row must then say succeeded. The two sides alternate, best of
+--rounds each.
 """
 
 import argparse
@@ -44,7 +46,10 @@ def throwaway_database(tmp: str) -> tuple[dict, callable]:
 
 
 def run_mode(mode: str, jobs: int, processes: int, threads: int, env: dict) -> tuple[float, float]:
-    env = {**env, "NT_BENCH_MODE": mode, "NT_BENCH_NAMESPACE": f"ntbench-{uuid.uuid4().hex[:6]}", "NT_LOG_LEVEL": "warning",
+    """One round: enqueue every job, then start the workers and time the drain. Each round has its own
+    broker namespace and cache prefix (nothing shared with another run on the same Redis), removed after."""
+    tag = f"ntbench-{uuid.uuid4().hex[:8]}"
+    env = {**env, "NT_BENCH_MODE": mode, "NT_BROKER_NAMESPACE": tag, "NT_CACHE_PREFIX": tag, "NT_LOG_LEVEL": "warning",
            "NT_WORKER_METRICS": "0"}
     os.environ.update(env)
     producer = subprocess.run(
@@ -57,11 +62,12 @@ def run_mode(mode: str, jobs: int, processes: int, threads: int, env: dict) -> t
          "--queues", "bench", "--skip-logging"], env={**os.environ, **env}, cwd=ROOT,
     )
     try:
-        drained = subprocess.run([sys.executable, "-c", WATCHER, str(jobs)], env={**os.environ, **env}, cwd=ROOT,
-                                 capture_output=True, text=True, check=True, timeout=600)
+        drained = subprocess.run([sys.executable, "-c", WATCHER, str(jobs), str(processes)], env={**os.environ, **env},
+                                 cwd=ROOT, capture_output=True, text=True, check=True, timeout=600)
     finally:
         worker.terminate()
         worker.wait(60)
+        subprocess.run([sys.executable, "-c", CLEANUP, tag], env={**os.environ, **env}, cwd=ROOT, check=False)
     return enqueue_rate, float(drained.stdout.split()[-1])
 
 
@@ -85,32 +91,52 @@ print(jobs / (time.perf_counter() - start))
 
 WATCHER = """
 import sys, time
-jobs = int(sys.argv[1])
+jobs, processes = int(sys.argv[1]), int(sys.argv[2])
 import bench.jobs_app as app
 client = app.broker.client
 ns = app.broker.namespace
-# wait for a worker to be up, then time the drain
-while not client.zcard(f"{ns}:__heartbeats__"):
-    time.sleep(0.01)
+# the clock starts once every worker process of this run (its own namespace) has reported in
+while client.zcard(f"{ns}:__heartbeats__") < processes:
+    time.sleep(0.005)
 start = time.perf_counter()
 while client.hlen(f"{ns}:bench.msgs"):
     time.sleep(0.005)
-print(jobs / (time.perf_counter() - start))
+rate = jobs / (time.perf_counter() - start)
+if app.MODE == "ledger":  # every message acked: every row must say succeeded
+    from apps.jobs.models import Job
+    unfinished = Job.objects.exclude(status="succeeded").count()
+    assert not unfinished, f"{unfinished} ledger rows not succeeded after the drain"
+print(rate)
+"""
+
+
+CLEANUP = """
+import sys
+tag = sys.argv[1]
+import bench.jobs_app as app
+client = app.broker.client
+keys = list(client.scan_iter(f"{tag}:*", count=1000))
+for first in range(0, len(keys), 1000):
+    client.delete(*keys[first:first + 1000])
 """
 
 
 def main():
     parser = argparse.ArgumentParser(description="raw Dramatiq vs the job ledger")
-    parser.add_argument("--jobs", type=int, default=5000)
+    parser.add_argument("--jobs", type=int, default=20000)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each side, alternating (default 3)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="nt-bench-jobs-")
     env, drop = throwaway_database(tmp)
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env={**os.environ, **env}, cwd=ROOT, check=True)
-        raw_enqueue, raw = run_mode("raw", args.jobs, args.processes, args.threads, env)
-        ledger_enqueue, ledger = run_mode("ledger", args.jobs, args.processes, args.threads, env)
+        results = {"raw": [], "ledger": []}
+        for round_ in range(args.rounds):
+            for mode in ("raw", "ledger") if round_ % 2 == 0 else ("ledger", "raw"):
+                results[mode].append(run_mode(mode, args.jobs, args.processes, args.threads, env))
+                print(f"  round {round_ + 1} {mode:6}: {results[mode][-1][1]:8.0f} jobs/s", flush=True)
     finally:
         if not os.environ.get("REDIS_URL"):
             subprocess.run([sys.executable, "-c", f"from newstunneler import embedded_redis as e; e.stop({tmp!r})"],
@@ -119,9 +145,10 @@ def main():
     database = "postgresql" if "DATABASE_URL" in env else "sqlite"
     redis = "external" if os.environ.get("REDIS_URL") else "embedded"
     print(f"{args.jobs} no-op jobs, {args.processes} processes x {args.threads} threads, {database}, {redis} Redis")
-    print(f"raw Dramatiq:   enqueue {raw_enqueue:8.0f}/s   processed {raw:8.0f} jobs/s")
-    print(f"with ledger:    enqueue {ledger_enqueue:8.0f}/s   processed {ledger:8.0f} jobs/s")
-    print(f"ratio ledger / raw (processing): {ledger / raw:.2f}  (goal >= 0.5)")
+    best = {mode: (max(r[0] for r in rows), max(r[1] for r in rows)) for mode, rows in results.items()}
+    print(f"raw Dramatiq:   enqueue {best['raw'][0]:8.0f}/s   processed {best['raw'][1]:8.0f} jobs/s  (best of {args.rounds})")
+    print(f"with ledger:    enqueue {best['ledger'][0]:8.0f}/s   processed {best['ledger'][1]:8.0f} jobs/s")
+    print(f"ratio ledger / raw (processing): {best['ledger'][1] / best['raw'][1]:.2f}  (goal >= 0.8)")
 
 
 if __name__ == "__main__":

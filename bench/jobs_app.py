@@ -3,6 +3,8 @@ and declares the bench actors on the broker NT_BENCH_MODE selects:
 
 - raw: a plain RedisBroker with Dramatiq's default middleware (no ledger, no Django writes);
 - ledger: the project's broker (django_dramatiq settings: the job ledger, heartbeats ...).
+
+Both use the namespace NT_BROKER_NAMESPACE names (bench/jobs.py gives each run its own).
 """
 
 import os
@@ -22,7 +24,7 @@ from django.conf import settings  # noqa: E402
 from dramatiq.brokers.redis import RedisBroker  # noqa: E402
 
 MODE = os.environ.get("NT_BENCH_MODE", "ledger")
-NAMESPACE = os.environ.get("NT_BENCH_NAMESPACE", "dramatiq")
+NAMESPACE = settings.DRAMATIQ_BROKER["OPTIONS"]["namespace"]
 
 if MODE == "raw":
     broker = RedisBroker(url=settings.REDIS_LOCATION, namespace=NAMESPACE)

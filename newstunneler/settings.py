@@ -200,11 +200,13 @@ DRAMATIQ_MIDDLEWARE = [
     "apps.jobs.middleware.heartbeat.WorkerHeartbeat",
 ]
 DRAMATIQ_BROKER = {
-    "BROKER": "dramatiq.brokers.redis.RedisBroker",
+    # RedisBroker with a consumer that batches the ledger's Redis work (apps/jobs/broker.py).
+    "BROKER": "apps.jobs.broker.LedgerRedisBroker",
     # heartbeat_timeout: after this long without a heartbeat a worker is dead and the scheduler gives
     # the messages it held back to their queues (apps/jobs/brokerstate.py). Live workers beat about
     # every second (each poll of a queue is a beat).
-    "OPTIONS": {"url": REDIS_LOCATION,
+    # namespace: the prefix of every broker key, so that installs (or a benchmark) can share one Redis.
+    "OPTIONS": {"url": REDIS_LOCATION, "namespace": env_str("NT_BROKER_NAMESPACE", "dramatiq"),
                 "heartbeat_timeout": env_int("NT_BROKER_HEARTBEAT_TIMEOUT", 30_000, minimum=1000)},
     "MIDDLEWARE": (
         ["dramatiq.middleware.prometheus.Prometheus"] if WORKER_METRICS else []

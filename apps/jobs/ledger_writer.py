@@ -3,9 +3,10 @@ thread per process, which writes everything pending in one transaction and then 
 they ask one reader thread for their job's status, which answers all pending questions with one
 SELECT.
 
-A thread still waits for its row to be committed before its message is acked (so a killed worker
-never leaves a finished job looking unfinished), but the threads of a process share one commit (and
-one read) instead of paying one each."""
+A message is never acked before its row is committed (so a killed worker never leaves a finished job
+looking unfinished), but the threads of a process share one commit (and one read) instead of paying one
+each. With the project's broker (apps/jobs/broker.py) the worker thread does not even wait: the writer
+acks the message itself once the row is committed; with any other broker the thread waits, then acks."""
 
 import threading
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ class Finished:
     duration_ms: float | None
     attempts: int
     worker: str
+    message: object = None  # the Dramatiq message: a row is made from it if the job had none
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    ack: tuple | None = None  # (consumer, message): the deferred ack, made by the writer after the commit
 
 
 class _Batcher:
@@ -38,6 +41,7 @@ class _Batcher:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._busy = False
 
     def _submit(self, item) -> None:
         with self._cond:
@@ -47,6 +51,11 @@ class _Batcher:
                 self._thread.start()
             self._pending.append(item)
             self._cond.notify()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted so far has been handled; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the thread (closing its database connection) once nothing is pending."""
@@ -64,8 +73,13 @@ class _Batcher:
                         self._cond.wait()
                     if not self._pending:
                         return
-                    batch, self._pending = self._pending, []
-                self._handle(batch)
+                    batch, self._pending, self._busy = self._pending, [], True
+                try:
+                    self._handle(batch)
+                finally:
+                    with self._cond:
+                        self._busy = False
+                        self._cond.notify_all()
         finally:
             connection.close()
 
@@ -75,6 +89,36 @@ class _Batcher:
 
 class LedgerWriter(_Batcher):
     name = "ledger-writer"
+
+    def __init__(self):
+        super().__init__()
+        self._awaiting: dict[str, Finished] = {}  # job id -> row whose message's ack may be deferred
+        self._acks = threading.Lock()
+
+    def finish_later(self, row: Finished) -> None:
+        """Queue the row without waiting: the message's ack, handed over by ack_after_commit(), runs
+        once the row is committed."""
+        with self._acks:
+            self._awaiting[row.job_id] = row
+        self._submit(row)
+
+    def ack_after_commit(self, job_id: str, consumer, message) -> bool:
+        """Ack `message` once the job's row is committed: now if it already is, else on the writer thread
+        (with the rest of its batch: consumer.ack_batch(messages)). False if the job has no row pending
+        here (the caller acks as usual)."""
+        with self._acks:
+            row = self._awaiting.pop(job_id, None)
+            if row is None:
+                return False
+            if not row.done.is_set():
+                row.ack = (consumer, message)
+                return True
+        consumer.ack_batch([message])
+        return True
+
+    def forget(self, job_id: str) -> None:
+        with self._acks:
+            self._awaiting.pop(job_id, None)
 
     def finish(self, row: Finished, timeout: float = 30.0) -> None:
         """Queue the row and wait until it is committed (raises what the write raised)."""
@@ -92,29 +136,84 @@ class LedgerWriter(_Batcher):
             logger.exception("ledger_write_failed", jobs=len(batch))
             error = exc
             connection.close()
-        for row in batch:
-            row.error = error
-            row.done.set()
+        acks: dict[object, list] = {}
+        with self._acks:
+            for row in batch:
+                row.error = error
+                row.done.set()
+                if row.ack is not None:
+                    consumer, message = row.ack
+                    acks.setdefault(consumer, []).append(message)
+                    row.ack = None
+        for consumer, messages in acks.items():
+            try:
+                consumer.ack_batch(messages)
+            except Exception:  # Redis gone: the messages stay unacked and are delivered again (then skipped)
+                logger.exception("ledger_deferred_ack_failed", jobs=[message.message_id for message in messages])
 
     @staticmethod
     def _write(batch: list[Finished]) -> None:
+        """One statement for the batch, which is also the claim: only a queued, retrying or running row
+        becomes succeeded. A job without a row (sent around the ledger) gets one; a job another copy
+        already finished, or staff discarded meanwhile, keeps its state (logged)."""
         from apps.jobs.models import Job, JobStatus
 
-        ops = connection.ops
-        table = ops.quote_name(Job._meta.db_table)
-        sql = (
-            f"UPDATE {table} SET status = %s, started_at = %s, finished_at = %s, duration_ms = %s, attempts = %s, "
-            "worker = %s, next_retry_at = NULL, updated_at = %s WHERE id = %s"
-        )
-        params = [
-            (JobStatus.SUCCEEDED, ops.adapt_datetimefield_value(row.started_at),
-             ops.adapt_datetimefield_value(row.finished_at), row.duration_ms, row.attempts, row.worker,
-             ops.adapt_datetimefield_value(row.finished_at), row.job_id)
-            for row in batch
-        ]
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, params)
+            updated = _update_succeeded(batch)
+            missed = [row for row in batch if row.job_id not in updated]
+            if not missed:
+                return
+            existing = dict(Job.objects.filter(pk__in=[row.job_id for row in missed]).values_list("id", "status"))
+            Job.objects.bulk_create([Job(
+                id=row.job_id, actor=row.message.actor_name, queue=row.message.queue_name.removesuffix(".DQ"),
+                args=list(row.message.args), kwargs=row.message.kwargs, enqueued_at=row.started_at,
+                status=JobStatus.SUCCEEDED, started_at=row.started_at, finished_at=row.finished_at,
+                duration_ms=row.duration_ms, attempts=row.attempts, worker=row.worker,
+            ) for row in missed if row.job_id not in existing and row.message is not None], ignore_conflicts=True)
+        for row in missed:
+            if row.job_id in existing:
+                logger.warning("job_finished_again", job_id=row.job_id, status=existing[row.job_id],
+                               note="another copy of this job ended it first, or it was discarded; its state stays")
+
+
+LIVE = ("queued", "retrying", "running")
+_UPDATE_PG = """
+UPDATE {table} AS j SET status = 'succeeded', started_at = v.started_at, finished_at = v.finished_at,
+    duration_ms = v.duration_ms, attempts = v.attempts, worker = v.worker, next_retry_at = NULL,
+    updated_at = v.finished_at
+FROM unnest(%s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::int[], %s::varchar[])
+    AS v(id, started_at, finished_at, duration_ms, attempts, worker)
+WHERE j.id = v.id AND j.status IN ('queued', 'retrying', 'running')
+RETURNING j.id
+"""
+_UPDATE_ONE = """
+UPDATE {table} SET status = 'succeeded', started_at = %s, finished_at = %s, duration_ms = %s, attempts = %s,
+    worker = %s, next_retry_at = NULL, updated_at = %s
+WHERE id = %s AND status IN ('queued', 'retrying', 'running')
+"""
+
+
+def _update_succeeded(batch: list[Finished]) -> set[str]:
+    """Mark the batch's live rows succeeded; returns the ids it changed. PostgreSQL: one UPDATE ... FROM
+    unnest(...) for the whole batch. SQLite (in process, no round trip): one UPDATE per row."""
+    from apps.jobs.models import Job
+
+    ops = connection.ops
+    table = ops.quote_name(Job._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_UPDATE_PG.format(table=table), [
+                [row.job_id for row in batch], [row.started_at for row in batch], [row.finished_at for row in batch],
+                [row.duration_ms for row in batch], [row.attempts for row in batch], [row.worker for row in batch]])
+            return {job_id for (job_id,) in cursor.fetchall()}
+        updated = set()
+        for row in batch:
+            cursor.execute(_UPDATE_ONE.format(table=table), [
+                ops.adapt_datetimefield_value(row.started_at), ops.adapt_datetimefield_value(row.finished_at),
+                row.duration_ms, row.attempts, row.worker, ops.adapt_datetimefield_value(row.finished_at), row.job_id])
+            if cursor.rowcount:
+                updated.add(row.job_id)
+        return updated
 
 
 writer = LedgerWriter()

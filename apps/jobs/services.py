@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.jobs import brokerstate
+from apps.jobs import brokerstate, delivery
 from apps.jobs.enqueue import enqueue, send_on_commit
 from apps.jobs.models import LIVE_STATUSES, Job, JobStatus, OperatorAction, Schedule, WorkerHeartbeat
 from apps.jobs.registry import is_registered, not_registered_message
@@ -55,6 +55,7 @@ def job_requeue(*, jobs, user=None, force: bool = False) -> list[str]:
                for job in jobs]
     Job.objects.filter(pk__in=old_ids, status__in=[JobStatus.DEAD, JobStatus.QUEUED, JobStatus.RETRYING]).update(
         status=JobStatus.DISCARDED, finished_at=timezone.now())
+    delivery.read_before_running(old_ids)
     forced = f" (forced: {len(refused)} {', '.join(sorted({job.status for job in refused}))})" if refused else ""
     audit(user=user, action="requeue", job_ids=old_ids, detail=f"new jobs: {', '.join(new_ids)}{forced}")
     return new_ids
@@ -66,6 +67,7 @@ def job_discard(*, jobs, user=None) -> int:
     ids = [job.pk for job in jobs]
     count = Job.objects.filter(pk__in=ids).exclude(status__in=[JobStatus.SUCCEEDED, JobStatus.RUNNING]).update(
         status=JobStatus.DISCARDED, finished_at=timezone.now())
+    delivery.read_before_running(ids)
     audit(user=user, action="discard", job_ids=ids, detail=f"{count} discarded")
     return count
 

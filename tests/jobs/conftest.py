@@ -1,19 +1,20 @@
 import dramatiq
 import pytest
 from django.conf import settings
-from dramatiq.brokers.redis import RedisBroker
 
 from tests.jobs import actors  # noqa: F401  (declares the actors the jobs tests use)
 
 
 @pytest.fixture
 def redis_broker_factory():
-    """Real Redis brokers on the Redis of this mode (embedded, or REDIS_URL), with the project's middleware,
+    """Real Redis brokers (the project's LedgerRedisBroker) on the Redis of this mode (embedded, or
+    REDIS_URL), with the project's middleware,
     in a namespace of their own; the first one made becomes the global broker (as `enqueue` uses it), and
     `declare(actor)` moves an actor onto it. Everything is flushed and put back afterwards."""
     from django_dramatiq.apps import DjangoDramatiqConfig
     from django_dramatiq.utils import load_middleware
 
+    from apps.jobs.broker import LedgerRedisBroker
     from newstunneler.settings import DRAMATIQ_MIDDLEWARE
 
     stub = dramatiq.get_broker()
@@ -23,7 +24,7 @@ def redis_broker_factory():
         middleware = [load_middleware(path, **DjangoDramatiqConfig.get_middleware_kwargs(path))
                       for path in DRAMATIQ_MIDDLEWARE]
         options = {"heartbeat_timeout": heartbeat_timeout} if heartbeat_timeout else {}
-        broker = RedisBroker(url=settings.REDIS_LOCATION, namespace=namespace, middleware=middleware, **options)
+        broker = LedgerRedisBroker(url=settings.REDIS_LOCATION, namespace=namespace, middleware=middleware, **options)
         if not made:
             dramatiq.set_broker(broker)
         made.append(broker)

@@ -1,5 +1,6 @@
 """The job ledger through a real worker: states, the retry policy, dead letters, dedupe, skips."""
 
+import dramatiq
 import pytest
 from django.core.cache import cache
 
@@ -106,3 +107,31 @@ def test_request_id_is_recorded(broker, client, admin_user):
     finally:
         structlog.contextvars.clear_contextvars()
     assert Job.objects.get(pk=job_id).request_id == "req-7"
+
+
+def test_a_second_delivery_of_a_finished_job_reads_its_row_and_is_skipped(broker, worker, run_jobs):
+    """The first delivery runs without reading the ledger; a copy that comes later (a dead worker's
+    message given back after the job was committed but not acked) reads it and does not run again."""
+    job_id = enqueue("count_me", "twice")
+    run_jobs()
+    broker.enqueue(dramatiq.Message(queue_name="tests", actor_name="count_me", args=("twice",), kwargs={},
+                                    options={}, message_id=job_id))
+    run_jobs()
+    assert actors.calls("count_me:twice") == 1 and Job.objects.get(pk=job_id).status == "succeeded"
+
+
+def test_the_final_write_is_the_claim_an_ended_job_keeps_its_state(caplog):
+    """A copy that ran while the job was discarded (or finished by another copy) does not overwrite it."""
+    from django.utils import timezone
+
+    from apps.jobs.ledger_writer import Finished, writer
+
+    job_id = enqueue("count_me", "late")
+    Job.objects.filter(pk=job_id).update(status="discarded")
+    now = timezone.now()
+    writer.finish(Finished(job_id=job_id, started_at=now, finished_at=now, duration_ms=1.0, attempts=1, worker="w:1"))
+    assert Job.objects.get(pk=job_id).status == "discarded"
+    assert "job_finished_again" in caplog.text
+    other = enqueue("count_me", "live")
+    writer.finish(Finished(job_id=other, started_at=now, finished_at=now, duration_ms=1.0, attempts=1, worker="w:1"))
+    assert Job.objects.get(pk=other).status == "succeeded"

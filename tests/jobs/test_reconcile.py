@@ -134,6 +134,7 @@ def test_a_redelivered_job_that_a_live_worker_runs_comes_back_until_that_worker_
 
     import dramatiq
 
+    from apps.jobs import delivery
     from apps.jobs.middleware import ledger
 
     monkeypatch.setattr(ledger, "OWNER_ALIVE_RECHECK_MS", 100)
@@ -141,6 +142,7 @@ def test_a_redelivered_job_that_a_live_worker_runs_comes_back_until_that_worker_
     broker.flush_all()
     WorkerHeartbeat.objects.create(host="other", pid=7, last_seen=timezone.now())
     Job.objects.filter(pk=job_id).update(status="running", worker="other:7", attempts=1)
+    assert delivery.first_delivery(job_id)  # (what other:7's delivery of it did)
     broker.enqueue(dramatiq.Message(queue_name="tests", actor_name="count_me", args=("owned",), kwargs={}, options={},
                                     message_id=job_id))
     time.sleep(0.6)  # delivered, and bounced a few times

@@ -12,6 +12,8 @@ from django.utils import timezone
 from dramatiq.middleware import SkipMessage
 from prometheus_client import Counter
 
+from apps.flags import is_enabled
+from apps.jobs.delivery import first_delivery
 from apps.jobs.errors import ErrorSummary, PermanentError, error_summary
 from apps.jobs.ledger_writer import Finished, reader, writer
 from apps.jobs.middleware.heartbeat import job_ended, job_started, worker_name
@@ -63,13 +65,18 @@ class JobLedger(dramatiq.Middleware):
         reader.stop()
         writer.stop()
 
+    def before_consumer_thread_shutdown(self, broker, thread):
+        """The worker threads have stopped: commit (and ack) the rows still pending while the consumers
+        can still ack."""
+        writer.flush()
+
     # --- before --------------------------------------------------------------------------------
 
     def before_process_message(self, broker, message):
-        """Claim the job with one read (no write): only a queued or retrying job runs here. Its
-        "running" state is written later by the heartbeat if it runs long, and its end by the
-        group-committing writer."""
-        from apps.flags import is_enabled
+        """A message's first delivery runs at once: nothing is read, and the final write is the claim
+        (it only moves a queued, retrying or running row). A redelivery (a retry, a dead worker's message
+        given back, a copy re-sent by the reconciler) first reads the row: only a queued or retrying job
+        runs here. First or not: apps/jobs/delivery.py (one Redis SET NX)."""
         from apps.jobs.models import JobStatus
 
         gate = broker.get_actor(message.actor_name).options.get("flag")
@@ -77,6 +84,9 @@ class JobLedger(dramatiq.Middleware):
             self._record_if_missing(message)  # after_skip_message then marks it skipped
             raise SkipMessage(f"flag {gate} is off")
         now = timezone.now()
+        if first_delivery(message.message_id):
+            job_started(message.message_id, now)
+            return
         status = reader.status(message.message_id)
         if status not in (JobStatus.QUEUED, JobStatus.RETRYING) and not self._claim_other(broker, message, now):
             message.options["nt_duplicate"] = True
@@ -119,7 +129,7 @@ class JobLedger(dramatiq.Middleware):
     def after_process_message(self, broker, message, *, result=None, exception=None):
         started, now = job_ended(message.message_id), timezone.now()
         if exception is None:
-            self._succeeded(message, started, now)
+            self._succeeded(broker, message, started, now)
             return
         actor = broker.get_actor(message.actor_name)
         error = error_summary(exception)
@@ -128,12 +138,16 @@ class JobLedger(dramatiq.Middleware):
         else:
             self._retry(broker, actor, message, started, now, error)
 
-    def _succeeded(self, message, started: datetime | None, now: datetime) -> None:
-        writer.finish(Finished(
+    def _succeeded(self, broker, message, started: datetime | None, now: datetime) -> None:
+        row = Finished(
             job_id=message.message_id, started_at=started or now, finished_at=now,
             duration_ms=(now - started).total_seconds() * 1000 if started else None,
-            attempts=_attempt(message), worker=worker_name(),
-        ))
+            attempts=_attempt(message), worker=worker_name(), message=message,
+        )
+        if getattr(broker, "defers_acks", False):
+            writer.finish_later(row)  # the broker's consumer hands its ack to the writer
+        else:
+            writer.finish(row)
         outcome(message.actor_name, "succeeded")
 
     @staticmethod
@@ -146,9 +160,11 @@ class JobLedger(dramatiq.Middleware):
     def _dead(self, message, started: datetime | None, now: datetime, error: ErrorSummary) -> None:
         from apps.jobs.models import Job, JobStatus
 
-        Job.objects.filter(pk=message.message_id).update(
-            status=JobStatus.DEAD, started_at=started, finished_at=now, worker=worker_name(), attempts=_attempt(message),
-            duration_ms=(now - started).total_seconds() * 1000 if started else None, **error.as_fields())
+        fields = dict(status=JobStatus.DEAD, started_at=started, finished_at=now, worker=worker_name(),
+                      attempts=_attempt(message), duration_ms=(now - started).total_seconds() * 1000 if started else None,
+                      **error.as_fields())
+        if not Job.objects.filter(pk=message.message_id).update(**fields):
+            self._record_if_missing(message, **fields)  # a message sent around the ledger
         message.fail()
         outcome(message.actor_name, "dead")
         logger.warning("job_dead", job_id=message.message_id, actor=message.actor_name, attempts=_attempt(message),
@@ -163,9 +179,10 @@ class JobLedger(dramatiq.Middleware):
         delay = backoff_ms(retries, actor.options.get("min_backoff", settings.JOBS_MIN_BACKOFF_MS),
                            actor.options.get("max_backoff", settings.JOBS_MAX_BACKOFF_MS))
         message.options["retries"] = retries + 1
-        Job.objects.filter(pk=message.message_id).update(
-            status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), started_at=started,
-            attempts=retries + 1, worker=worker_name(), **error.as_fields())
+        fields = dict(status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), started_at=started,
+                      attempts=retries + 1, worker=worker_name(), **error.as_fields())
+        if not Job.objects.filter(pk=message.message_id).update(**fields):
+            self._record_if_missing(message, **fields)  # a message sent around the ledger
         broker.enqueue(message, delay=delay)
         outcome(message.actor_name, "retried")
 

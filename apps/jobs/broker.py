@@ -1,0 +1,104 @@
+"""The project's Redis broker: Dramatiq's RedisBroker, with a consumer that works with the job ledger.
+
+Two things a worker thread would otherwise wait for on every job happen elsewhere, in batches:
+
+- first delivery or not (apps/jobs/delivery.py): the consumer thread marks a whole fetched batch of
+  messages with one Redis pipeline, instead of one round trip per job on the worker threads;
+- the ack of a job whose "succeeded" row the ledger writer is still committing: the writer acks it
+  once the row is committed (apps/jobs/ledger_writer.py), so the worker thread takes its next job
+  at once. A message is still never acked before its row is committed: a worker killed in between
+  leaves the message unacked, and it runs again.
+
+Any other broker (the tests' StubBroker, a plain RedisBroker) still works: the ledger then reads
+first-delivery marks one by one and waits for its commit before the ack."""
+
+import threading
+
+import redis
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import current_millis
+from dramatiq.encoder import Encoder
+from dramatiq.errors import ConnectionClosed
+
+from apps.jobs import delivery
+from apps.jobs.ledger_writer import writer
+
+
+class LedgerRedisBroker(RedisBroker):
+    defers_acks = True  # read by the ledger middleware: a succeeded job's ack waits for its row
+
+    def consume(self, queue_name, prefetch=1, timeout=5000):
+        return _LedgerConsumer(self, queue_name, prefetch, timeout)
+
+    def ack_many(self, queue_name: str, redis_message_ids: list[str]) -> None:
+        """Ack several messages in one round trip: Dramatiq's own "ack" command (its dispatch script,
+        same arguments as RedisBroker._dispatch gives it, no maintenance), pipelined."""
+        dispatch, pipe = self.scripts["dispatch"], self.client.pipeline(transaction=False)
+        calls = [["ack", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
+                  0, self._max_unpack_size(), redis_message_id] for redis_message_id in redis_message_ids]
+        for args in calls:  # EVALSHA straight away: a Script in a pipeline asks SCRIPT EXISTS first, every time
+            pipe.evalsha(dispatch.sha, 1, self.namespace, *args)
+        try:
+            pipe.execute()
+        except redis.exceptions.NoScriptError:  # Redis lost its script cache (restart): load it, ack again
+            for args in calls:
+                dispatch(keys=[self.namespace], args=args)
+
+
+class _LedgerConsumer(_RedisConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deferred = 0  # processed messages whose ack waits for the ledger's commit
+        self._deferred_lock = threading.Lock()
+
+    @property
+    def outstanding_message_count(self):
+        """Messages fetched and not yet processed: a processed one waiting for its ack does not hold
+        a prefetch slot (the worker threads are free to take more)."""
+        return super().outstanding_message_count - self._deferred
+
+    def __next__(self):
+        message = super().__next__()
+        if message is not None and "eta" not in message.options and not delivery.is_marked(message.message_id):
+            # The batch just fetched: this message and the rest of the prefetch cache, marked together.
+            ids = [message.message_id]
+            for data in self.message_cache:
+                fields = _decode(data)
+                if fields is not None and "eta" not in fields.get("options", {}):
+                    ids.append(fields["message_id"])
+            delivery.mark(ids)
+        return message
+
+    def ack(self, message):
+        with self._deferred_lock:
+            # counted before the hand-over, so that ack_batch() never takes it below zero
+            self._deferred += 1
+        if not writer.ack_after_commit(message.message_id, self, message):
+            with self._deferred_lock:
+                self._deferred -= 1
+            super().ack(message)
+
+    def ack_batch(self, messages) -> None:
+        """Ack messages whose ledger rows are committed (called by the ledger writer)."""
+        try:
+            self.broker.ack_many(self.queue_name, [message.options["redis_message_id"] for message in messages])
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None
+        finally:
+            for message in messages:
+                self.queued_message_ids.discard(message.message_id)
+            with self._deferred_lock:
+                self._deferred -= len(messages)
+
+    def nack(self, message):
+        writer.forget(message.message_id)  # a deferred ack, if any, is not wanted: the message is nacked now
+        super().nack(message)
+
+
+def _decode(data: bytes, encoder: Encoder | None = None) -> dict | None:
+    from dramatiq.message import global_encoder
+
+    try:
+        return (encoder or global_encoder).decode(data)
+    except Exception:  # a message that does not decode is the consumer's to report, not ours
+        return None
