@@ -1,5 +1,7 @@
 """Ingest benchmark: end-to-end items/s (fetch over loopback HTTP, parse, dedupe, score, store; no LLM)
-next to feedparser's raw parse rate of the same bytes, measured in the same run.
+next to feedparser's raw parse rate of the same bytes, measured in the same run. The end-to-end side
+is what a poll_sources job does (apps/articles/polling.py: the feeds fetched concurrently, each stored
+as its answer arrives), in this one process.
 
     .venv/bin/python bench/ingest.py [--feeds 20] [--items 50] [--rounds 3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/ingest.py
@@ -86,7 +88,7 @@ def main():
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from apps.articles import services
+    from apps.articles import polling
     from apps.articles.models import Article, ArticleScore, Source
 
     settings.DATABASES["default"].setdefault("TEST", {})
@@ -110,7 +112,7 @@ def main():
             Source.objects.all().delete()
             sources = [Source.objects.create(url=f"{base}{path}", name=path, credibility=3) for path in documents]
             started = time.perf_counter()
-            new = sum(services.source_poll(source=source).new for source in sources)
+            new = sum(result.new for result in polling.sources_poll(sources=sources))
             e2e_rates.append(new / (time.perf_counter() - started))
             assert new == total_items == ArticleScore.objects.count(), (new, total_items)
         server.shutdown()
@@ -122,7 +124,7 @@ def main():
           f"median of {args.rounds} rounds")
     print(f"feedparser.parse only (baseline): {parse_rate:8.0f} items/s")
     print(f"end to end (fetch+parse+dedupe+score+store): {e2e_rate:8.0f} items/s")
-    print(f"ratio end-to-end / parse: {e2e_rate / parse_rate:.2f}  (goal >= 0.60)")
+    print(f"ratio end-to-end / parse: {e2e_rate / parse_rate:.2f}  (goal >= 0.8)")
 
 
 if __name__ == "__main__":

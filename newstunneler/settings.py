@@ -345,6 +345,11 @@ FEED_CONNECT_TIMEOUT = env_float("NT_FEED_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 FEED_READ_TIMEOUT = env_float("NT_FEED_READ_TIMEOUT", 15.0, minimum=0.1)
 FEED_TOTAL_TIMEOUT = env_float("NT_FEED_TOTAL_TIMEOUT", 30.0, minimum=0.1)
 FEED_MAX_REDIRECTS = 5
+# Polling: sources per poll_sources job, concurrent fetches per job, and how long the fan-out leases a
+# due source (it is not queued again meanwhile; a lost job's sources come back after it).
+POLL_BATCH = env_int("NT_POLL_BATCH", 50, minimum=1)
+POLL_CONCURRENCY = env_int("NT_POLL_CONCURRENCY", 8, minimum=1)
+POLL_LEASE_SECONDS = env_int("NT_POLL_LEASE_SECONDS", 1800, minimum=60)
 FEED_MAX_BACKOFF_SECONDS = 6 * 3600
 
 # --- Analysis: an OpenAI-compatible LLM when NT_LLM_BASE_URL/NT_LLM_API_KEY are set, else offline.

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -14,8 +13,8 @@ from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
 from apps.articles.recent import recent_titles
 from apps.articles.tickers import TickerMatch, resolve, symbol_table
-from apps.jobs.enqueue import enqueue
-from newstunneler.netguard import check_url
+from apps.jobs.enqueue import Call, enqueue, enqueue_many
+from newstunneler.netguard import check_url, check_url_syntax
 
 logger = structlog.get_logger(__name__)
 
@@ -26,9 +25,14 @@ DUPLICATE_TITLE_WINDOW = timedelta(hours=48)
 
 
 def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interval_minutes: int = 15,
-                  credibility: float | None = None) -> Source:
-    """Create a source after the SSRF check. Raises BlockedURL with the reason."""
-    check_url(url)
+                  credibility: float | None = None, resolve_now: bool = True) -> Source:
+    """Create a source after the SSRF check. Raises BlockedURL with the reason (ValidationError for a
+    bad field). With resolve_now=False (imports, which may run offline) only the URL's form is checked
+    here; its addresses are checked, as always, when each poll connects."""
+    if resolve_now:
+        check_url(url)
+    else:
+        check_url_syntax(url)
     source = Source(
         url=url, name=name, enabled=enabled, poll_interval_minutes=poll_interval_minutes,
         credibility=scoring.default_credibility(url) if credibility is None else credibility,
@@ -36,78 +40,6 @@ def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interv
     source.full_clean()
     source.save()
     return source
-
-
-def _backoff(source: Source) -> timedelta:
-    seconds = source.poll_interval.total_seconds() * (2 ** min(source.consecutive_failures, 20))
-    return timedelta(seconds=min(seconds, settings.FEED_MAX_BACKOFF_SECONDS))
-
-
-def source_record_failure(*, source: Source, kind: str, message: str, now: datetime | None = None) -> None:
-    now = now or timezone.now()
-    source.consecutive_failures += 1
-    source.last_polled_at = now
-    source.last_error_kind = kind[:40]
-    source.last_error = message[:5000]
-    source.next_poll_at = now + _backoff(source)
-    source.save(update_fields=["consecutive_failures", "last_polled_at", "last_error_kind", "last_error", "next_poll_at"])
-    logger.warning("source_poll_failed", source_id=source.pk, kind=kind, error=message[:500],
-                   failures=source.consecutive_failures, next_poll_at=source.next_poll_at.isoformat())
-
-
-def _record_success(source: Source, fetched: feeds.Fetched, parsed: feeds.ParsedFeed | None, now: datetime,
-                    ingested: int) -> None:
-    source.consecutive_failures = 0
-    source.last_polled_at = source.last_success_at = now
-    source.last_error_kind = source.last_error = ""
-    source.next_poll_at = now + source.poll_interval
-    fields = ["consecutive_failures", "last_polled_at", "last_success_at", "last_error_kind", "last_error", "next_poll_at"]
-    if not fetched.not_modified:
-        source.etag, source.last_modified = fetched.etag, fetched.last_modified
-        source.last_warning = parsed.warning if parsed else ""
-        source.articles_ingested += ingested
-        fields += ["etag", "last_modified", "last_warning", "articles_ingested"]
-        if parsed and parsed.title and not source.feed_title:
-            source.feed_title = parsed.title
-            fields.append("feed_title")
-    source.save(update_fields=fields)
-
-
-@dataclass
-class PollResult:
-    source_id: int
-    status: str  # ok | not_modified | failed
-    new: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    error: str = ""
-    warning: str = ""
-    analyses_queued: list[str] = field(default_factory=list)
-
-
-def source_poll(*, source: Source, client=None) -> PollResult:
-    """Fetch, parse and ingest one source. Feed problems are recorded on the source, never raised."""
-    now = timezone.now()
-    try:
-        fetched = feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
-        if fetched.not_modified:
-            _record_success(source, fetched, None, now, 0)
-            return PollResult(source.pk, "not_modified")
-        parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
-    except feeds.FeedError as exc:
-        source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
-        return PollResult(source.pk, "failed", error=str(exc))
-    with transaction.atomic():
-        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now)
-        if ingest.invalid:
-            note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
-            parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
-        _record_success(source, fetched, parsed, now, ingest.new)
-    skipped = parsed.skipped + ingest.invalid
-    logger.info("source_polled", source_id=source.pk, new=ingest.new, duplicates=ingest.duplicates,
-                skipped=skipped, redated=parsed.redated or None, warning=parsed.warning or None)
-    return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=skipped,
-                      warning=parsed.warning, analyses_queued=ingest.analyses_queued)
 
 
 def source_refresh_metadata(*, source: Source) -> Source:
@@ -146,10 +78,12 @@ class _Candidate:
     fingerprint: str
 
 
-def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime) -> IngestResult:
+def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime,
+                   queue_analyses: bool = True) -> IngestResult:
     """Store new entries in bulk, skipping known URLs and a same-titled story seen in the last 48 h;
-    score each new article and queue analysis of those at or above the policy threshold. A bad entry
-    (an unusable URL, a row the database refuses) loses only itself: it is counted in `invalid`."""
+    score each new article and queue analysis of those at or above the policy threshold (unless
+    `queue_analyses` is False: imports). A bad entry (an unusable URL, a row the database refuses)
+    loses only itself: it is counted in `invalid`."""
     result = IngestResult()
     candidates = _ingest_candidates(entries, result)
     fresh = _ingest_fresh(candidates, fetched_at, result)
@@ -158,7 +92,7 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     # Read before inserting: this batch must not find itself among the "recent" titles.
     recent = recent_titles.index(fetched_at)
     stored = _ingest_store(fresh, source, fetched_at, result)
-    _ingest_score(stored, source, recent, result)
+    _ingest_score(stored, source, recent, result, queue_analyses)
     return result
 
 
@@ -243,7 +177,7 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
 
 
 def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Source | None,
-                  recent: scoring.NoveltyIndex, result: IngestResult) -> None:
+                  recent: scoring.NoveltyIndex, result: IngestResult, queue_analyses: bool = True) -> None:
     """Score the stored articles, record their tickers, queue analysis of the strong ones."""
     policy = ScoringPolicy.current()
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
@@ -257,9 +191,9 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
         [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence) for a, matches in stored for m in matches],
         ignore_conflicts=True,
     )
-    for score in scores:
-        if score.total >= policy.alert_threshold:
-            result.analyses_queued.append(enqueue("analyze_article", score.article_id))
+    if queue_analyses:
+        result.analyses_queued = enqueue_many(
+            "analyze_article", [(score.article_id,) for score in scores if score.total >= policy.alert_threshold])
 
 
 def _build_score(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
@@ -334,6 +268,6 @@ def analysis_requeue_unsure(*, max_confidence: float = 0.5, hours: int = 24, lim
     since = timezone.now() - timedelta(hours=hours)
     ids = list(Analysis.objects.filter(confidence__lt=max_confidence, article__published_at__gte=since)
                .order_by("confidence", "id").values_list("article_id", flat=True)[:limit])
-    jobs = [enqueue("analyze_article", article_id, dedupe_key=f"analyze:{article_id}") for article_id in ids]
+    jobs = enqueue_many("analyze_article", [Call(args=(article_id,), dedupe_key=f"analyze:{article_id}") for article_id in ids])
     logger.info("reanalyze_unsure", queued=len(jobs), max_confidence=max_confidence, hours=hours)
     return jobs

@@ -3,7 +3,7 @@
 import dramatiq
 import structlog
 
-from apps.articles import services
+from apps.articles import polling, services
 from apps.articles.analysis.llm import AnalysisRejected, LLMFailure
 from apps.articles.analysis.schema import PlanInvalid
 from apps.articles.models import Article, Source
@@ -14,11 +14,16 @@ logger = structlog.get_logger(__name__)
 
 @dramatiq.actor(queue_name="feeds", max_retries=0, flag="rss_polling")
 def poll_due_sources() -> None:
-    """Fan out: one poll_source job per enabled source that is due."""
-    ids = list(Source.objects.due().values_list("id", flat=True))
-    for source_id in ids:
-        enqueue("poll_source", source_id)
-    logger.info("poll_due_sources", due=len(ids))
+    """Fan out: every due source, NT_POLL_BATCH per poll_sources job (apps/articles/polling.py)."""
+    logger.info("poll_due_sources", due=polling.sources_fan_out())
+
+
+@dramatiq.actor(queue_name="feeds", max_retries=0, flag="rss_polling")
+def poll_sources(source_ids: list[int]) -> None:
+    """Poll a batch of sources, their fetches concurrently. Feed problems are recorded on each source;
+    a bug storing one source's poll ends the job as a dead letter once the others are stored."""
+    sources = list(Source.objects.filter(pk__in=source_ids, enabled=True).order_by("id"))
+    polling.sources_poll(sources=sources)
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
@@ -27,7 +32,7 @@ def poll_source(source_id: int) -> None:
     if source is None:
         logger.info("poll_source_skipped", source_id=source_id, reason="missing or disabled")
         return
-    services.source_poll(source=source)
+    polling.source_poll(source=source)
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")

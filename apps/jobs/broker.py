@@ -13,10 +13,11 @@ Any other broker (the tests' StubBroker, a plain RedisBroker) still works: the l
 first-delivery marks one by one and waits for its commit before the ack."""
 
 import threading
+from uuid import uuid4
 
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import current_millis
+from dramatiq.common import current_millis, dq_name
 from dramatiq.encoder import Encoder
 from dramatiq.errors import ConnectionClosed
 
@@ -30,17 +31,36 @@ class LedgerRedisBroker(RedisBroker):
     def consume(self, queue_name, prefetch=1, timeout=5000):
         return _LedgerConsumer(self, queue_name, prefetch, timeout)
 
+    def enqueue_many(self, messages: list, *, delay: int | None = None) -> list:
+        """RedisBroker.enqueue for many messages, in one round trip: each gets its own redis message id
+        (and, delayed, goes to the delay queue with its eta), the enqueue middleware hooks run for each."""
+        sent = []
+        for message in messages:
+            message = message.copy(options={"redis_message_id": str(uuid4())})
+            if delay is not None:
+                message = message.copy(queue_name=dq_name(message.queue_name), options={"eta": current_millis() + delay})
+            self.emit_before("enqueue", message, delay)
+            sent.append(message)
+        self._dispatch_many("enqueue", [(m.queue_name, m.options["redis_message_id"], m.encode()) for m in sent])
+        for message in sent:
+            self.emit_after("enqueue", message, delay)
+        return sent
+
     def ack_many(self, queue_name: str, redis_message_ids: list[str]) -> None:
-        """Ack several messages in one round trip: Dramatiq's own "ack" command (its dispatch script,
-        same arguments as RedisBroker._dispatch gives it, no maintenance), pipelined."""
+        """Ack several messages in one round trip."""
+        self._dispatch_many("ack", [(queue_name, redis_message_id) for redis_message_id in redis_message_ids])
+
+    def _dispatch_many(self, command: str, calls: list[tuple]) -> None:
+        """Dramatiq's own dispatch script, once per call (queue name, then the command's arguments), with
+        the arguments RedisBroker._dispatch gives it (no maintenance), pipelined in one round trip."""
         dispatch, pipe = self.scripts["dispatch"], self.client.pipeline(transaction=False)
-        calls = [["ack", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
-                  0, self._max_unpack_size(), redis_message_id] for redis_message_id in redis_message_ids]
+        calls = [[command, current_millis(), queue_name, self.broker_id, self.heartbeat_timeout, self.dead_message_ttl,
+                  0, self._max_unpack_size(), *args] for queue_name, *args in calls]
         for args in calls:  # EVALSHA straight away: a Script in a pipeline asks SCRIPT EXISTS first, every time
             pipe.evalsha(dispatch.sha, 1, self.namespace, *args)
         try:
             pipe.execute()
-        except redis.exceptions.NoScriptError:  # Redis lost its script cache (restart): load it, ack again
+        except redis.exceptions.NoScriptError:  # Redis lost its script cache (restart): load it, run them again
             for args in calls:
                 dispatch(keys=[self.namespace], args=args)
 

@@ -185,12 +185,11 @@ def due_subscriptions(kind: str, to: str = ""):
 
 def fan_out(kind: str, now: datetime) -> int:
     """Queue one job per active subscription of this frequency (the scheduled actors call this)."""
-    from apps.jobs.enqueue import enqueue
+    from apps.jobs.enqueue import Call, enqueue_many
 
-    period, count = period_of(kind, now), 0
-    for subscription in due_subscriptions(kind):
-        enqueue("send_digest_to", subscription.pk, kind, now.isoformat(),
-                dedupe_key=f"digest:{kind}:{period}:{subscription.pk}")
-        count += 1
+    period = period_of(kind, now)
+    count = len(enqueue_many("send_digest_to", [
+        Call(args=(subscription.pk, kind, now.isoformat()), dedupe_key=f"digest:{kind}:{period}:{subscription.pk}")
+        for subscription in due_subscriptions(kind)]))
     logger.info("digests_queued", kind=kind, period=period, subscriptions=count)
     return count

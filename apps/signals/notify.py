@@ -26,7 +26,7 @@ from django_redis import get_redis_connection
 
 from apps import flags
 from apps.articles.models import ScoringPolicy
-from apps.jobs.enqueue import enqueue
+from apps.jobs.enqueue import enqueue, enqueue_many
 from apps.jobs.errors import PermanentError
 from apps.signals.models import EventType, Signal, WebhookDelivery, WebhookEndpoint
 from newstunneler.netguard import BlockedURL, check_url, check_url_syntax, shared_client
@@ -193,8 +193,7 @@ def emit(event_type: str, data: dict) -> int:
     if not endpoints:
         return 0
     event = new_event(event_type, data)
-    for endpoint in endpoints:
-        enqueue("deliver_webhook", endpoint.pk, event)
+    enqueue_many("deliver_webhook", [(endpoint.pk, event) for endpoint in endpoints])
     return len(endpoints)
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from apps.articles import services
+from apps.articles import polling
 from apps.articles.models import Article, Source
 from tests.articles.feedfactory import atom, items, rss
 
@@ -20,7 +20,7 @@ def _source(httpserver, path="/feed", **kwargs):
 
 
 def _poll(source):
-    result = services.source_poll(source=source)
+    result = polling.source_poll(source=source)
     source.refresh_from_db()
     return result
 

@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from apps.articles import services
+from apps.articles import polling
 from apps.articles.models import Article, Source
 from apps.jobs.errors import PermanentError
 from apps.signals import notify
@@ -69,7 +69,7 @@ def dns(monkeypatch, settings):
 
 def _poll(url):
     source = Source.objects.create(url=url, name="feed")
-    services.source_poll(source=source)
+    polling.source_poll(source=source)
     source.refresh_from_db()
     return source
 

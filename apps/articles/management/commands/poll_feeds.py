@@ -1,6 +1,6 @@
-from apps.articles import services
+from apps.articles import polling
 from apps.articles.models import Source
-from apps.jobs.enqueue import enqueue
+from apps.jobs.enqueue import enqueue_many
 from newstunneler.commands import CommandError, OperatorCommand
 
 
@@ -25,17 +25,16 @@ class Command(OperatorCommand):
         else:
             sources = list((Source.objects.filter(enabled=True) if all else Source.objects.due()).order_by("id"))
         if not sync:
-            for source in sources:
-                enqueue("poll_source", source.pk)
+            enqueue_many("poll_source", [(source.pk,) for source in sources])
             self.stdout.write(f"Queued {len(sources)} poll(s).")
             return
         totals = {"ok": 0, "not_modified": 0, "failed": 0, "new": 0}
         for done, source in enumerate(sources, 1):
             try:
-                result = services.source_poll(source=source)
+                result = polling.source_poll(source=source)
             except Exception as exc:  # an unexpected bug in one source must not stop the others
-                services.source_record_failure(source=source, kind="internal", message=f"{type(exc).__name__}: {exc}")
-                result = services.PollResult(source.pk, "failed", error=f"internal: {type(exc).__name__}: {exc}")
+                polling.source_record_failure(source=source, kind="internal", message=f"{type(exc).__name__}: {exc}")
+                result = polling.PollResult(source.pk, "failed", error=f"internal: {type(exc).__name__}: {exc}")
             totals[result.status] += 1
             totals["new"] += result.new
             self.stdout.write(f"[{done}/{len(sources)}] {self._line(source, result)}")

@@ -1,0 +1,191 @@
+"""Polling sources: the scheduled fan-out, one source's poll, and a batch of polls whose fetches run
+concurrently (at most NT_POLL_CONCURRENCY at once per job).
+
+A poll fetches the feed (conditional GET), then stores what it got in the calling thread: a failure on
+the source (with backoff), "not modified" as a success, new entries through article_ingest. A batch
+stores its not-modified sources with one UPDATE."""
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.articles import feeds
+from apps.articles.models import Source
+from apps.articles.services import article_ingest
+from apps.jobs.enqueue import enqueue_many
+
+logger = structlog.get_logger(__name__)
+
+_SUCCESS_FIELDS = ["consecutive_failures", "last_polled_at", "last_success_at", "last_error_kind", "last_error",
+                   "next_poll_at"]  # what a success writes (_record_success, _store_not_modified)
+
+
+@dataclass
+class PollResult:
+    source_id: int
+    status: str  # ok | not_modified | failed
+    new: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    error: str = ""
+    warning: str = ""
+    analyses_queued: list[str] = field(default_factory=list)
+
+
+class PollCrashed(Exception):
+    """A bug (not a feed problem) while storing a source's poll; the batch's other sources were stored."""
+
+
+# --- The fan-out ---------------------------------------------------------------------------------
+
+
+def sources_fan_out(*, now: datetime | None = None) -> int:
+    """Queue every due source's poll, NT_POLL_BATCH sources per poll_sources job. The sources are leased
+    first (next poll pushed NT_POLL_LEASE_SECONDS ahead; the poll itself sets the real next time), so a
+    cycle that has not finished yet is not queued again by the next one, and a lost job's sources come
+    back once the lease ends. Returns how many sources were queued."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.POLL_LEASE_SECONDS)
+    with transaction.atomic():
+        ids = list(Source.objects.due(now).order_by("id").values_list("id", flat=True))
+        for first in range(0, len(ids), 500):  # SQLite takes at most 999 parameters per statement
+            Source.objects.filter(pk__in=ids[first:first + 500]).update(next_poll_at=lease)
+        batch = settings.POLL_BATCH
+        enqueue_many("poll_sources", [(ids[first:first + batch],) for first in range(0, len(ids), batch)])
+    return len(ids)
+
+
+# --- Polls ---------------------------------------------------------------------------------------
+
+
+def source_poll(*, source: Source, client=None) -> PollResult:
+    """Fetch, parse and ingest one source. Feed problems are recorded on the source, never raised."""
+    now = timezone.now()
+    return _store(source, _fetch(source, client), now)
+
+
+def sources_poll(*, sources: list[Source], concurrency: int | None = None, client=None) -> list[PollResult]:
+    """Poll several sources: their fetches run concurrently, at most `concurrency` (NT_POLL_CONCURRENCY)
+    at once; each answer is then stored here, the not-modified ones with one UPDATE. A bug while storing
+    one source is recorded on it (kind "internal"), the others are stored anyway, and then PollCrashed is
+    raised with the first traceback (the job ends as a dead letter that says which source)."""
+    if not sources:
+        return []
+    now = timezone.now()
+    workers = max(1, min(concurrency or settings.POLL_CONCURRENCY, len(sources)))
+    results: dict[int, PollResult] = {}
+    unchanged, crashed = [], []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        pending = {pool.submit(_fetch, source, client): source for source in sources}
+        for future in as_completed(pending):  # each answer is stored while the other fetches go on
+            source, answer = pending[future], future.result()
+            if isinstance(answer, feeds.Fetched) and answer.not_modified:
+                _succeeded(source, now)
+                unchanged.append(source)
+                results[source.pk] = PollResult(source.pk, "not_modified")
+                continue
+            try:
+                results[source.pk] = _store(source, answer, now)
+            except Exception as exc:  # noqa: BLE001 - one source's bug must not lose the rest of the batch
+                logger.exception("source_poll_crashed", source_id=source.pk)
+                message = f"{type(exc).__name__}: {exc}"
+                source_record_failure(source=source, kind="internal", message=message, now=now)
+                results[source.pk] = PollResult(source.pk, "failed", error=f"internal: {message}")
+                crashed.append((source, exc))
+    _store_not_modified(unchanged, now)
+    if crashed:
+        source, exc = crashed[0]
+        raise PollCrashed(f"storing the poll of source {source.pk} failed ({len(crashed)} of {len(sources)} "
+                          f"in this batch): {type(exc).__name__}: {exc}") from exc
+    return [results[source.pk] for source in sources]
+
+
+def _store_not_modified(sources: list[Source], now: datetime) -> None:
+    """One UPDATE per poll interval among them (usually one): the same columns as _record_success."""
+    by_interval: dict[int, list[int]] = {}
+    for source in sources:
+        by_interval.setdefault(source.poll_interval_minutes, []).append(source.pk)
+    for minutes, ids in by_interval.items():
+        Source.objects.filter(pk__in=ids).update(
+            consecutive_failures=0, last_polled_at=now, last_success_at=now, last_error_kind="", last_error="",
+            next_poll_at=now + timedelta(minutes=minutes))
+
+
+def _fetch(source: Source, client) -> feeds.Fetched | Exception:
+    """The network part of a poll (no database): safe to run in a thread. What it raised is returned,
+    for _store to record (a FeedError) or raise (anything else: a bug)."""
+    try:
+        return feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
+    except Exception as exc:  # noqa: BLE001 - handed to _store, in the calling thread
+        return exc
+
+
+def _store(source: Source, fetched: feeds.Fetched | Exception, now: datetime) -> PollResult:
+    try:
+        if isinstance(fetched, Exception):
+            raise fetched
+        if fetched.not_modified:
+            _record_success(source, fetched, None, now, 0)
+            return PollResult(source.pk, "not_modified")
+        parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+    except feeds.FeedError as exc:
+        source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
+        return PollResult(source.pk, "failed", error=str(exc))
+    with transaction.atomic():
+        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now)
+        if ingest.invalid:
+            note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
+            parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
+        _record_success(source, fetched, parsed, now, ingest.new)
+    skipped = parsed.skipped + ingest.invalid
+    logger.info("source_polled", source_id=source.pk, new=ingest.new, duplicates=ingest.duplicates,
+                skipped=skipped, redated=parsed.redated or None, warning=parsed.warning or None)
+    return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=skipped,
+                      warning=parsed.warning, analyses_queued=ingest.analyses_queued)
+
+
+# --- Recording the outcome on the source ---------------------------------------------------------
+
+
+def _backoff(source: Source) -> timedelta:
+    seconds = source.poll_interval.total_seconds() * (2 ** min(source.consecutive_failures, 20))
+    return timedelta(seconds=min(seconds, settings.FEED_MAX_BACKOFF_SECONDS))
+
+
+def source_record_failure(*, source: Source, kind: str, message: str, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    source.consecutive_failures += 1
+    source.last_polled_at = now
+    source.last_error_kind = kind[:40]
+    source.last_error = message[:5000]
+    source.next_poll_at = now + _backoff(source)
+    source.save(update_fields=["consecutive_failures", "last_polled_at", "last_error_kind", "last_error", "next_poll_at"])
+    logger.warning("source_poll_failed", source_id=source.pk, kind=kind, error=message[:500],
+                   failures=source.consecutive_failures, next_poll_at=source.next_poll_at.isoformat())
+
+
+def _succeeded(source: Source, now: datetime) -> None:
+    source.consecutive_failures = 0
+    source.last_polled_at = source.last_success_at = now
+    source.last_error_kind = source.last_error = ""
+    source.next_poll_at = now + source.poll_interval
+
+
+def _record_success(source: Source, fetched: feeds.Fetched, parsed: feeds.ParsedFeed | None, now: datetime,
+                    ingested: int) -> None:
+    _succeeded(source, now)
+    fields = list(_SUCCESS_FIELDS)
+    if not fetched.not_modified:
+        source.etag, source.last_modified = fetched.etag, fetched.last_modified
+        source.last_warning = parsed.warning if parsed else ""
+        source.articles_ingested += ingested
+        fields += ["etag", "last_modified", "last_warning", "articles_ingested"]
+        if parsed and parsed.title and not source.feed_title:
+            source.feed_title = parsed.title
+            fields.append("feed_title")
+    source.save(update_fields=fields)
