@@ -1,6 +1,8 @@
 """Import a database of the original News Tunneler (SQLite; tables sources, articles, scores, signals,
 settings). Idempotent: rows already imported are recognised (sources by URL, articles by canonical URL
-hash, signals by symbol and time) and left as they are, so a second run changes nothing."""
+hash, signals by symbol and time) and left as they are, so a second run changes nothing. Every row is
+written through the services, as the product writes it: source_create, article_ingest (no analysis
+queued), signal_record (never announced)."""
 
 import json
 import sqlite3
@@ -8,14 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.articles import scoring
-from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
-from apps.articles.models import Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
-from apps.signals.models import Label, Signal
+from apps.articles import feeds
+from apps.articles.canonical import canonical_url, url_hash
+from apps.articles.models import Article, ScoringPolicy, Source
+from apps.articles.services import article_ingest, source_create
+from apps.signals.models import Label
+from apps.signals.services import signal_record
+from newstunneler.netguard import BlockedURL
 
 TABLES = ("sources", "articles", "scores", "signals", "settings")
 BATCH = 1000
@@ -130,79 +136,72 @@ class LegacyImporter:
         for row in self._rows("sources"):
             report.read += 1
             url = (row["url"] or "").strip()
-            if not url.startswith(("http://", "https://")):
-                report.skipped += 1
-                report.problems.append(f"source {row['id']}: not an http(s) URL: {url[:100]!r}")
-                continue
             if url in known:
                 report.unchanged += 1
                 continue
-            keys = row.keys()
-            Source.objects.create(
-                url=url, name=(row["name"] or "")[:200], enabled=bool(row["enabled"]) if "enabled" in keys else True,
-                credibility=scoring.default_credibility(url), poll_interval_minutes=self.poll_minutes,
-                last_polled_at=_when(row["last_fetched_at"]) if "last_fetched_at" in keys else None,
-            )
+            try:
+                source_create(url=url, name=(row["name"] or "")[:200],
+                              enabled=bool(row["enabled"]) if "enabled" in row.keys() else True,
+                              poll_interval_minutes=self.poll_minutes, resolve_now=False)
+            except (BlockedURL, ValidationError) as exc:
+                report.skipped += 1
+                report.problems.append(f"source {row['id']}: {_reason(exc)}: {url[:100]!r}")
+                continue
             known.add(url)
             report.created += 1
         return report
 
     def _import_articles(self) -> TableReport:
+        """Each article through article_ingest, as a poll stores it: canonical URL, dedupe (by URL, and by
+        title within 48 h), tickers by today's resolver (the original's guesses named the wrong company
+        too often to be kept), a score by the current policy; no analysis is queued (backfill_analysis
+        does that on demand)."""
         report = TableReport()
-        sources = dict(Source.objects.values_list("url", "id"))
+        sources = {source.url: source for source in Source.objects.all()}
         keys = _columns(self.conn, "articles")
         for row in self._rows("articles"):
             report.read += 1
             url = (row["url"] or "").strip()
             title = " ".join((row["title"] or "").split())
-            published = _when(row["published_at"]) if "published_at" in keys else None
             if not url.startswith(("http://", "https://")) or not title:
                 report.skipped += 1
                 report.problems.append(f"article {row['id']}: no http(s) URL or no title")
                 continue
-            canonical = canonical_url(url)
-            key = url_hash(canonical)
-            existing = Article.objects.filter(url_hash=key).values_list("id", flat=True).first()
-            if existing:
-                self.article_ids[row["id"]] = existing
-                report.unchanged += 1
-                continue
             created = _when(row["created_at"]) if "created_at" in keys else None
-            published = published or created or timezone.now()
-            guesses = [g.strip().upper() for g in (row["ticker_guess"] or "").split(",") if g.strip()] if "ticker_guess" in keys else []
-            article = Article.objects.create(
-                source_id=sources.get(row["source_url"]) if "source_url" in keys else None,
-                url=canonical, url_hash=key, title=title[:1000], title_fingerprint=title_fingerprint(title),
-                summary=row["summary"] or "" if "summary" in keys else "",
-                tickers=[{"symbol": g, "confidence": 0.5, "how": "legacy"} for g in guesses],
-                published_at=min(published, timezone.now()), fetched_at=created or published,
-            )
-            ArticleTicker.objects.bulk_create([ArticleTicker(article=article, symbol=g[:12], confidence=0.5) for g in guesses],
-                                              ignore_conflicts=True)
-            self.article_ids[row["id"]] = article.pk
-            report.created += 1
+            published = (_when(row["published_at"]) if "published_at" in keys else None) or created or timezone.now()
+            published = min(published, timezone.now())
+            entry = feeds.Entry(url=url, title=title[:1000], published_at=published,
+                                summary=((row["summary"] or "") if "summary" in keys else "")[:20000])
+            result = article_ingest(source=sources.get(row["source_url"]) if "source_url" in keys else None,
+                                    entries=[entry], fetched_at=created or published, queue_analyses=False)
+            if result.new:
+                self.article_ids[row["id"]] = result.article_ids[0]
+                report.created += 1
+            elif result.invalid:
+                report.skipped += 1
+                report.problems.append(f"article {row['id']}: {result.invalid_reason}")
+            else:
+                existing = Article.objects.filter(url_hash=url_hash(canonical_url(url))).values_list("id", flat=True).first()
+                if existing:
+                    self.article_ids[row["id"]] = existing
+                    report.unchanged += 1
+                else:
+                    report.skipped += 1
+                    report.problems.append(f"article {row['id']}: the same story (title) as one already stored")
         return report
 
     def _import_scores(self) -> TableReport:
+        """Scores are not copied: each imported article was scored by the current policy as it was stored
+        (the original's scores came from other weights and tickers). The rows are counted and reported."""
         report = TableReport()
-        scored = set(ArticleScore.objects.filter(article_id__in=self.article_ids.values()).values_list("article_id", flat=True))
         for row in self._rows("scores"):
             report.read += 1
-            article_id = self.article_ids.get(row["article_id"])
-            if article_id is None:
+            if self.article_ids.get(row["article_id"]) is None:
                 report.skipped += 1
-                continue
-            if article_id in scored:
+            else:
                 report.unchanged += 1
-                continue
-            ArticleScore.objects.create(
-                article_id=article_id, catalyst=row["catalyst"] or 0, novelty=row["novelty"] or 0,
-                credibility=row["credibility"] or 0, sentiment=max(-1.0, min(1.0, row["sentiment"] or 0)),
-                liquidity=row["liquidity"] or 0, total=row["total"] or 0, details={"legacy": True},
-                scored_at=_when(row["computed_at"]) or timezone.now(),
-            )
-            scored.add(article_id)
-            report.created += 1
+        if report.unchanged:
+            report.problems.append(f"{report.unchanged} score(s) not copied: scored again by the current policy")
         return report
 
     def _import_signals(self) -> TableReport:
@@ -217,13 +216,22 @@ class LegacyImporter:
                 report.problems.append(f"signal {row['id']}: missing symbol, time or score")
                 continue
             label = row["label"] if row["label"] in labels else Label.IGNORE
-            _, created = Signal.objects.get_or_create(
-                symbol=symbol, t=moment,
-                defaults={"score": row["score"], "label": label, "reasons": _json(row["reasons"], []),
-                          "features": {**_json(row["features"], {}), "legacy": True}},
-            )
+            try:
+                _, created = signal_record(symbol=symbol, t=moment, score=row["score"], label=label,
+                                           reasons=_json(row["reasons"], []),
+                                           features={**_json(row["features"], {}), "legacy": True})
+            except ValidationError as exc:
+                report.skipped += 1
+                report.problems.append(f"signal {row['id']}: {_reason(exc)}")
+                continue
             if created:
                 report.created += 1
             else:
                 report.unchanged += 1
         return report
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
+    return str(exc)

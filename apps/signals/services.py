@@ -58,6 +58,17 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
     return signals
 
 
+def signal_record(*, symbol: str, t, score: float, label: str, reasons: list, features: dict,
+                  article: Article | None = None) -> tuple[Signal, bool]:
+    """Record a signal made elsewhere (an import of the original system's history), once per symbol and
+    time, validated, never announced. Returns (signal, created); an existing one is left as it is."""
+    signal = Signal(symbol=symbol.strip().upper(), t=t, score=score, label=label, reasons=reasons, features=features,
+                    article=article)
+    signal.full_clean(exclude=["reasons", "features"], validate_unique=False, validate_constraints=False)  # may be empty
+    return Signal.objects.get_or_create(symbol=signal.symbol, t=t, defaults={
+        "score": score, "label": label, "reasons": reasons, "features": features, "article": article})
+
+
 @dataclass
 class CleanupResult:
     signals: int

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.articles.models import Article, ArticleScore, ScoringPolicy, Source
+from apps.jobs.models import Job
 from apps.signals.models import Signal
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_import_then_a_second_run_changes_nothing(legacy_db):
     first = run(str(legacy_db))
     assert "sources: 3 read, 2 imported, 0 already there, 1 skipped" in first
     assert "articles: 3 read, 2 imported, 0 already there, 1 skipped" in first
-    assert "scores: 1 read, 1 imported" in first
+    assert "scores: 1 read, 0 imported, 1 already there" in first  # scored again by the current policy
     assert "signals: 2 read, 2 imported" in first
 
     sec = Source.objects.get(name="SEC EDGAR")
@@ -81,10 +82,12 @@ def test_import_then_a_second_run_changes_nothing(legacy_db):
     assert apple.url == "https://www.reuters.com/a" and apple.symbols == ["AAPL"]
     assert apple.published_at == datetime(2026, 10, 1, 14, 30, tzinfo=UTC)
     assert apple.source.name == "Reuters"
-    assert apple.score.total == 19.0
+    assert apple.score.total != 19.0 and "legacy" not in apple.score.details  # scored as a poll scores it
+    assert not Job.objects.filter(actor="analyze_article").exists()  # an import queues no analysis
     signal = Signal.objects.get(symbol="AAPL")
     assert (signal.t, signal.score, signal.label) == (datetime(2026, 10, 1, 14, 30, tzinfo=UTC), 81.5, "High-Conviction")
     assert Signal.objects.get(symbol="MSFT").label == "Ignore"
+    assert "source 3: only http and https URLs are allowed" in first
     policy = ScoringPolicy.current()
     assert (policy.weight_catalyst, policy.weight_sentiment, policy.alert_threshold) == (1.5, 0.5, 14.0)
 
