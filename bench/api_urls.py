@@ -5,11 +5,14 @@ from django.urls import include, path
 
 from apps.signals.models import Signal
 
-FIELDS = ["id", "symbol", "t", "score", "label", "stance", "reasons", "features", "article_id", "created_at"]
+FIELDS = ["id", "symbol", "t", "score", "label", "stance", "reasons", "features", "article_id", "article_title",
+          "article_url", "created_at"]
 
 
 def plain_signals(request):
-    return JsonResponse({"results": list(Signal.objects.order_by("-t", "-id").values(*FIELDS)[:50])})
+    """The API's first page, with none of the API: the same 50 rows (newest first, each with its article's
+    title and URL, joined), as JSON."""
+    return JsonResponse({"results": list(Signal.objects.with_article().order_by("-id").values(*FIELDS)[:50])})
 
 
 urlpatterns = [path("bench/plain-signals", plain_signals), path("", include("newstunneler.urls"))]

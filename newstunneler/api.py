@@ -1,9 +1,7 @@
-"""API plumbing shared by every app: pagination, permissions and query-parameter validation."""
+"""API plumbing shared by every app: parsing, pagination, query-parameter validation and the error shape.
+Who may do what (roles) and what a request costs (quotas, refunds) belong to billing."""
 
-import threading
-import time
-
-from rest_framework import parsers, permissions, serializers
+from rest_framework import parsers, serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
 
@@ -34,55 +32,6 @@ class Pagination(CursorPagination):
         except NotFound:
             raise ValidationError(
                 {self.cursor_query_param: ["Invalid cursor: follow the next/previous links of a page."]}) from None
-
-
-class RolePermission(permissions.BasePermission):
-    """Each view says which Django permissions each method needs (`required_permissions`, by HTTP
-    method, or a `permissions_for(request)` method); the role groups (apps/billing/roles.py) grant
-    them. A view that says nothing is closed."""
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if not hasattr(view, request.method.lower()):
-            return True  # no such operation here: let the view answer 405
-        if hasattr(view, "permissions_for"):
-            required = view.permissions_for(request)
-        else:
-            required = getattr(view, "required_permissions", {}).get(request.method)
-        if required is None:
-            self.message = f"{request.method} is not allowed for your role here."
-            return False
-        if request.user.is_superuser or set(required) <= role_permissions(request.user):
-            return True
-        self.message = f"Your role lacks: {', '.join(required)}."
-        return False
-
-
-PERMISSIONS_TTL = 30.0  # seconds a user's role permissions are reused by this process
-_permissions: dict[int, tuple[float, frozenset[str]]] = {}
-_permissions_lock = threading.Lock()
-
-
-def role_permissions(user) -> frozenset[str]:
-    """The user's permissions (own and through groups), reused for PERMISSIONS_TTL seconds: loading them
-    costs two joined queries, on every API request otherwise. A role change applies within 30 s."""
-    now = time.monotonic()
-    with _permissions_lock:
-        hit = _permissions.get(user.pk)
-        if hit and now - hit[0] < PERMISSIONS_TTL:
-            return hit[1]
-    found = frozenset(user.get_all_permissions()) if user.is_active else frozenset()
-    with _permissions_lock:
-        if len(_permissions) > 10_000:
-            _permissions.clear()
-        _permissions[user.pk] = (now, found)
-    return found
-
-
-def clear_permission_cache() -> None:
-    with _permissions_lock:
-        _permissions.clear()
 
 
 MAX_ID = 2**63 - 1  # the largest id PostgreSQL's bigint and SQLite's INTEGER hold
@@ -130,11 +79,6 @@ def _without_params(serializer_class) -> tuple[frozenset, dict | None]:
     return _no_params[serializer_class]
 
 
-def on_refusal(request, undo) -> None:
-    """Call undo() if the view then answers this request with an error (e.g. give back a quota it took)."""
-    request._request.__dict__.setdefault("nt_on_refusal", []).append(undo)
-
-
 def exception_handler(exc, context):
     """One error shape for the whole API: {"detail", "code"} always; a 400 adds "errors" with each
     bad field's messages; a quota 429 adds limit, used and resets_at. A body over the size limit is a
@@ -142,10 +86,10 @@ def exception_handler(exc, context):
     from rest_framework.exceptions import ValidationError
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    from apps.billing.refunds import refund
+
     response = drf_exception_handler(exc, context) or _outside_error(exc)
-    request = context.get("request")
-    for undo in getattr(getattr(request, "_request", None), "nt_on_refusal", ()):
-        undo()
+    refund(context.get("request"))  # what this request took from a quota, given back: it was refused
     if response is None:
         return None
     data = response.data

@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
         "apps.billing.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["newstunneler.api.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.billing.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "newstunneler.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],

@@ -29,8 +29,8 @@ def _isolated_cache():
     """Every test starts with an empty cache (only this suite's keys, by prefix, are removed: metering
     counters included), no remembered flag states and no remembered role permissions (user ids are
     reused between tests)."""
+    from apps.billing.permissions import clear_permission_cache
     from apps.flags.checks import clear_local_cache
-    from newstunneler.api import clear_permission_cache
 
     cache.delete_pattern("*")
     clear_local_cache()

@@ -5,7 +5,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.billing import metering
 from apps.billing.models import ApiKey
-from newstunneler.api import on_refusal
+from apps.billing.refunds import on_refusal
 
 
 class PlanQuota(BaseThrottle):
