@@ -12,6 +12,7 @@ import feedparser
 import httpx
 from django.conf import settings
 
+from apps.articles import fastfeed
 from newstunneler.netguard import BlockedURL, check_url, shared_client
 
 REDIRECT_CODES = {301, 302, 303, 307, 308}
@@ -149,12 +150,21 @@ def _entry_date(entry, now: datetime) -> tuple[datetime, str]:
         moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return now, f"unusable date {raw!r}"
+    return _checked_date(moment, raw, now)
+
+
+def _checked_date(moment: datetime | None, raw: str, now: datetime) -> tuple[datetime, str]:
+    """A date before DATE_FLOOR dates the entry at fetch time (and says so); one in the future is clamped."""
+    if moment is None:
+        return now, ""
+    raw = raw[:80]
     if moment < DATE_FLOOR:
         return now, f"date before {DATE_FLOOR:%Y} {raw!r}"
     return (now if moment > now + FUTURE_TOLERANCE else moment), ""
 
 
 _TAG = re.compile(r"<[^>]*>")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # C0 controls other than tab, newline and carriage return: PostgreSQL refuses NUL in text, and none of
 # them belong in a title or summary.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -166,7 +176,7 @@ def _text(value: str) -> str:
     """Plain text from feed HTML already sanitised by feedparser (so a simple tag pattern suffices):
     tags out, entities decoded, spaces folded. It is stored as text and escaped wherever shown."""
     if "<" in value:
-        value = _TAG.sub(" ", value)
+        value = _TAG.sub(" ", _COMMENT.sub(" ", value))  # a comment may hold a ">": out first
     if "&" in value:
         value = html.unescape(value)
     return " ".join(_CONTROLS.sub(" ", value).split())
@@ -188,30 +198,36 @@ def parse(content: bytes, url: str = "", content_type: str = "", now: datetime |
     headers = {"content-type": content_type} if content_type else {}
     if b"&#" in content:
         content = _CHARREF.sub(_safe_charref, content)
-    # Sanitising stays on (never skip it); resolving links inside summaries is useless: we keep only text.
-    try:
-        feed = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
-    except Exception as exc:  # noqa: BLE001 - a parser crash is the feed's problem, recorded on its source
-        raise FeedError("parse", f"the feed parser failed: {type(exc).__name__}: {exc}"[:2000]) from None
-    warning = f"{type(feed.bozo_exception).__name__}: {feed.bozo_exception}" if feed.bozo else ""
-    if feed.bozo and not feed.entries:
-        raise FeedError("parse", f"not a feed: {warning}")
-    result = ParsedFeed(
-        title=_text(feed.feed.get("title") or "")[:300],
-        site_url=_CONTROLS.sub("", feed.feed.get("link") or "")[:MAX_URL],
-        warning=warning[:2000],
-    )
+    fast = fastfeed.parse(content)
+    if fast is not None:  # the common, well-formed feed: read without feedparser (apps/articles/fastfeed.py)
+        result = ParsedFeed(title=_text(fast.title)[:300], site_url=_CONTROLS.sub("", fast.link)[:MAX_URL])
+        raw_entries = [(e.link, e.title, e.summary, _checked_date(e.date, e.date_raw, now)) for e in fast.entries]
+    else:
+        # Sanitising stays on (never skip it); resolving links inside summaries is useless: we keep only text.
+        try:
+            feed = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=False)
+        except Exception as exc:  # noqa: BLE001 - a parser crash is the feed's problem, recorded on its source
+            raise FeedError("parse", f"the feed parser failed: {type(exc).__name__}: {exc}"[:2000]) from None
+        warning = f"{type(feed.bozo_exception).__name__}: {feed.bozo_exception}" if feed.bozo else ""
+        if feed.bozo and not feed.entries:
+            raise FeedError("parse", f"not a feed: {warning}")
+        result = ParsedFeed(
+            title=_text(feed.feed.get("title") or "")[:300],
+            site_url=_CONTROLS.sub("", feed.feed.get("link") or "")[:MAX_URL],
+            warning=warning[:2000],
+        )
+        raw_entries = [(entry.get("link") or "", entry.get("title") or "", entry.get("summary") or "",
+                        _entry_date(entry, now)) for entry in feed.entries]
     bad_dates = []
-    for entry in feed.entries:
-        link = _CONTROLS.sub("", entry.get("link") or "").strip()
+    for link, title, summary, (published_at, date_problem) in raw_entries:
+        link = _CONTROLS.sub("", link).strip()
         if link and url and not link.startswith(("http://", "https://")):
             link = urljoin(url, link)
-        title = _text(entry.get("title") or "")
+        title = _text(title)
         if not link or not title or not link.startswith(("http://", "https://")) or len(link) > MAX_URL:
             result.skipped += 1
             continue
-        summary = _text(entry.get("summary") or "")
-        published_at, date_problem = _entry_date(entry, now)
+        summary = _text(summary)
         if date_problem:
             bad_dates.append(date_problem)
         result.entries.append(Entry(url=link, title=title[:1000], summary=summary[:20000], published_at=published_at))
