@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.signals",
     "apps.billing",
     "apps.importers",
+    "apps.markets",
 ]
 
 MIDDLEWARE = [
@@ -345,6 +346,13 @@ FEED_CONNECT_TIMEOUT = env_float("NT_FEED_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 FEED_READ_TIMEOUT = env_float("NT_FEED_READ_TIMEOUT", 15.0, minimum=0.1)
 FEED_TOTAL_TIMEOUT = env_float("NT_FEED_TOTAL_TIMEOUT", 30.0, minimum=0.1)
 FEED_MAX_REDIRECTS = 5
+# Markets: the exchange calendar, the benchmark, the daily-bars provider (apps/markets/providers).
+MARKET_CALENDAR = env_str("NT_MARKET_CALENDAR", "XNYS")
+BENCHMARK_SYMBOL = env_str("NT_BENCHMARK_SYMBOL", "SPY").upper()
+PRICES_PROVIDER = env_choice("NT_PRICES_PROVIDER", "", {"", "tiingo"})
+TIINGO_TOKEN = env_str("NT_TIINGO_TOKEN", "")
+TIINGO_URL = env_str("NT_TIINGO_URL", "https://api.tiingo.com")
+PRICES_LOOKBACK_DAYS = env_int("NT_PRICES_LOOKBACK_DAYS", 45, minimum=1)
 # Polling: sources per poll_sources job, concurrent fetches per job, and how long the fan-out leases a
 # due source (it is not queued again meanwhile; a lost job's sources come back after it).
 POLL_BATCH = env_int("NT_POLL_BATCH", 50, minimum=1)

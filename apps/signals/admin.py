@@ -5,7 +5,25 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.jobs.enqueue import enqueue
-from apps.signals.models import DigestRun, DigestSubscription, EventType, Signal, WebhookDelivery, WebhookEndpoint
+from apps.signals.models import (
+    DigestRun,
+    DigestSubscription,
+    EventType,
+    Signal,
+    SignalOutcome,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from newstunneler.admin import ReadOnlyAdmin
+
+
+class SignalOutcomeInline(ReadOnlyAdmin, admin.TabularInline):
+    model = SignalOutcome
+    fields = ["horizon", "status", "entry_t", "exit_t", "ret", "benchmark_ret", "excess_ret", "direction_right", "mae",
+              "note"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["horizon"]
 
 
 @admin.register(Signal)
@@ -18,6 +36,7 @@ class SignalAdmin(admin.ModelAdmin):
     raw_id_fields = ["article"]
     readonly_fields = ["symbol", "t", "score", "label", "stance", "reasons", "features", "article", "created_at",
                        "updated_at"]
+    inlines = [SignalOutcomeInline]
 
     def has_add_permission(self, request):
         return False  # signals are built from analyses
@@ -163,3 +182,16 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_short(self, obj):
         return obj.error[:80]
+
+
+@admin.register(SignalOutcome)
+class SignalOutcomeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """What the market did after each signal (computed by `compute_outcomes` / `backfill_outcomes`)."""
+
+    list_display = ["signal", "horizon", "status", "entry_t", "ret", "benchmark_ret", "excess_ret", "direction_right",
+                    "mae"]
+    list_filter = ["horizon", "status", "direction_right", "signal__label", "signal__stance"]
+    search_fields = ["signal__symbol"]
+    list_select_related = ["signal"]
+    date_hierarchy = "entry_t"
+    show_full_result_count = False

@@ -208,3 +208,42 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} -> {self.endpoint}: {self.status_code or self.error[:40]}"
+
+
+class OutcomeStatus(models.TextChoices):
+    OK = "ok", "OK"
+    MISSING = "missing", "Missing bars (halted, or no data)"
+
+
+class SignalOutcome(models.Model):
+    """What the market did after a signal, per horizon (1, 5, 20 sessions). Entry: the close of the first
+    daily bar strictly after the signal's time (a bar is known only once it has closed: no look-ahead);
+    exit: the close `horizon` sessions later, on the exchange calendar. Returns use adjusted closes
+    (splits and dividends); the benchmark's return is over the same two closes."""
+
+    HORIZONS = (1, 5, 20)
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="outcomes")
+    horizon = models.PositiveSmallIntegerField(help_text="Sessions after the entry bar.")
+    status = models.CharField(max_length=10, choices=OutcomeStatus.choices, default=OutcomeStatus.OK)
+    note = models.CharField(max_length=300, blank=True, help_text="Why a row is missing its figures.")
+    entry_t = models.DateTimeField(help_text="Close of the entry bar.")
+    exit_t = models.DateTimeField(help_text="Close of the exit bar.")
+    entry_price = models.FloatField(null=True, blank=True, help_text="Adjusted close at entry.")
+    exit_price = models.FloatField(null=True, blank=True, help_text="Adjusted close at exit.")
+    ret = models.FloatField(null=True, blank=True, help_text="exit / entry - 1")
+    benchmark_ret = models.FloatField(null=True, blank=True)
+    excess_ret = models.FloatField(null=True, blank=True, help_text="ret - benchmark_ret")
+    direction_right = models.BooleanField(
+        null=True, blank=True, help_text="Stance against the sign of the excess return (none for a neutral stance).")
+    mae = models.FloatField(null=True, blank=True,
+                            help_text="Maximum adverse excursion: the worst move against the stance between entry and "
+                                      "exit, from the adjusted lows (highs for a bearish stance); 0 or below.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["signal", "horizon"], name="signal_outcome_unique")]
+        indexes = [models.Index(fields=["horizon", "entry_t"], name="signal_outcome_horizon_idx")]
+
+    def __str__(self):
+        return f"{self.signal_id} +{self.horizon}: {self.excess_ret if self.status == 'ok' else self.status}"

@@ -6,7 +6,7 @@ import dramatiq
 from django.utils import timezone
 
 from apps.articles.models import Analysis
-from apps.signals import digests, notify, services, subscriptions
+from apps.signals import digests, notify, outcomes, services, subscriptions
 from apps.signals.models import DigestSubscription, Frequency
 
 
@@ -65,3 +65,19 @@ def send_slack_alert(signal_id: int) -> None:
 @dramatiq.actor(**NOTIFY, flag="webhook_notifications")
 def deliver_webhook(endpoint_id: int, event: dict) -> None:
     notify.deliver(endpoint_id, event)
+
+
+# --- Outcomes: prices for the symbols of recent signals, then what each signal did -------------------
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3, min_backoff=60_000, max_backoff=3_600_000)
+def fetch_signal_prices() -> None:
+    """Scheduled after the US close: daily bars of every symbol with a signal in the last
+    NT_PRICES_LOOKBACK_DAYS days, and of the benchmark, from the configured provider."""
+    outcomes.prices_for_recent_signals()
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=1)
+def compute_outcomes() -> None:
+    """Scheduled after fetch_signal_prices: the outcomes recent signals lack and can have now."""
+    outcomes.outcomes_for_recent_signals()
