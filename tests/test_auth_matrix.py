@@ -28,6 +28,7 @@ MATRIX = [
     ("GET", "/api/v1/signals/top/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("GET", "/api/v1/signals/latest/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("GET", "/api/v1/signals/search/?q=AAPL", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("GET", "/api/v1/signals/performance/?horizon=5d", {A: 401, V: 403, N: 200, D: 200, R: 401}),
     ("GET", "/api/v1/billing/usage", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("GET", "/api/v1/billing/limits", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     # jobs and flags are for staff users (the "admin" role of a key holder is not staff)

@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,10 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps import flags
-from apps.signals import notify, selectors, subscriptions
+from apps.signals import backtest, notify, selectors, subscriptions
 from apps.signals.models import DigestSubscription
 from apps.signals.serializers import (
     DigestSubscriptionSerializer,
+    PerformanceFilterSerializer,
     SearchFilterSerializer,
     SignalFilterSerializer,
     SignalSerializer,
@@ -80,6 +81,21 @@ class SignalLatestApi(APIView):
         # dicts (values()): a thousand model instances cost more than the query
         return Response(hot(request, "signals-latest", lambda: SignalSerializer(
             selectors.signal_latest_per_symbol().values(*SignalSerializer.Meta.fields), many=True, context=context).data))
+
+
+class SignalPerformanceApi(APIView):
+    """The backtest report (apps/signals/backtest.py) for one horizon and period: overall and by label,
+    catalyst, stance, source and score decile; every figure with its sample size."""
+
+    required_permissions = reads("signals.view_signaloutcome")
+
+    @extend_schema(parameters=[PerformanceFilterSerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        params = query_params(PerformanceFilterSerializer, request)
+        day = lambda value: datetime.combine(value, datetime.min.time(), tzinfo=UTC) if value else None  # noqa: E731
+        report = backtest.backtest(horizon=int(params["horizon"].removesuffix("d")), since=day(params.get("since")),
+                                   until=day(params.get("until")))
+        return Response(report.as_dict())
 
 
 class SignalSearchApi(APIView):

@@ -6,6 +6,18 @@ from apps import flags
 from apps.signals.models import DigestSubscription, Label, Signal
 
 
+class PerformanceFilterSerializer(serializers.Serializer):
+    horizon = serializers.ChoiceField(choices=["1d", "5d", "20d"], default="5d",
+                                      help_text="sessions after the entry bar")
+    since = serializers.DateField(required=False, help_text="signals entered from this day (UTC)")
+    until = serializers.DateField(required=False, help_text="signals entered before this day (UTC)")
+
+    def validate(self, data):
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise serializers.ValidationError({"until": ["must be after since"]})
+        return data
+
+
 class SignalSerializer(serializers.ModelSerializer):
     """Read-only. Signals come from Signal.objects.with_article() (article_title / article_url annotated)."""
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("signals/top/", api.SignalTopApi.as_view(), name="signal-top"),
     path("signals/latest/", api.SignalLatestApi.as_view(), name="signal-latest"),
     path("signals/search/", api.SignalSearchApi.as_view(), name="signal-search"),
+    path("signals/performance/", api.SignalPerformanceApi.as_view(), name="signal-performance"),
     path("alerts/stream", api.AlertStreamApi.as_view(), name="alert-stream"),
     *router.urls,
 ]
