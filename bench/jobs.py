@@ -45,6 +45,24 @@ def throwaway_database(tmp: str) -> tuple[dict, callable]:
     return env, drop
 
 
+def run_child(script: str, tmp: str, db_env: dict, drop, *, keep: bool = False) -> int:
+    """Run `script` again with this process's arguments and --_child, in the database db_env names (a
+    throwaway one) and its own cache prefix; then stop the embedded Redis of `tmp` (if this mode has one)
+    and drop the database, unless `keep`. Returns the child's exit code."""
+    env = {**os.environ, **db_env, "NT_LOG_LEVEL": "warning", "NT_CACHE_PREFIX": f"ntbench{os.getpid()}",
+           "DJANGO_SETTINGS_MODULE": "newstunneler.settings"}
+    try:
+        return subprocess.run([sys.executable, script, *sys.argv[1:], "--_child"], env=env, cwd=ROOT).returncode
+    finally:
+        if not os.environ.get("REDIS_URL"):
+            subprocess.run([sys.executable, "-c", f"from newstunneler import embedded_redis as e; e.stop({tmp!r})"],
+                           cwd=ROOT, check=False)
+        if keep:
+            print(f"kept: {db_env.get('DATABASE_URL') or tmp}")
+        else:
+            drop()
+
+
 def run_mode(mode: str, jobs: int, processes: int, threads: int, env: dict) -> tuple[float, float]:
     """One round: enqueue every job, then start the workers and time the drain. Each round has its own
     broker namespace and cache prefix (nothing shared with another run on the same Redis), removed after."""

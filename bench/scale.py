@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import throwaway_database  # noqa: E402
+from bench.jobs import run_child, throwaway_database  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WORDS = ("earnings guidance merger acquisition dividend buyback lawsuit recall upgrade downgrade contract "
@@ -132,7 +132,8 @@ def load(n_articles: int, n_signals: int, n_symbols: int, n_sources: int) -> flo
     else:
         for table, columns in TABLES.items():
             marks = ", ".join("?" * len(columns.split(",")))
-            values = [tuple(v.isoformat() if isinstance(v, datetime) else v for v in row) for row in data[table]]
+            values = [tuple(connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v for v in row)
+                      for row in data[table]]  # stored as Django stores them: SQLite compares them as text
             raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         raw.commit()
         raw.execute("ANALYZE")
@@ -308,21 +309,7 @@ def main():
         args.keep = True
     else:
         db_env, drop = throwaway_database(tmp)
-    env = {**os.environ, **db_env, "NT_LOG_LEVEL": "warning", "NT_CACHE_PREFIX": f"ntbench{os.getpid()}",
-           "DJANGO_SETTINGS_MODULE": "newstunneler.settings"}
-    try:
-        code = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--_child"], env=env, cwd=ROOT).returncode
-    finally:
-        if not os.environ.get("REDIS_URL"):
-            os.environ["NT_VAR_DIR"] = tmp
-            from newstunneler import embedded_redis
-
-            embedded_redis.stop(tmp)
-        if args.keep:
-            print(f"kept: {db_env.get('DATABASE_URL') or tmp}")
-        else:
-            drop()
-    sys.exit(code)
+    sys.exit(run_child(__file__, tmp, db_env, drop, keep=args.keep))
 
 
 if __name__ == "__main__":

@@ -53,11 +53,13 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
     wanted = [s for s in signals if any((s.pk, h) not in done for h in SignalOutcome.HORIZONS)]
     if not wanted:
         return result
-    first = min(s.t for s in wanted)
-    closes = calendar.session_closes((first - timedelta(days=1)).date(), (now + timedelta(days=1)).date())
+    first, last = min(s.t for s in wanted), max(s.t for s in wanted)
+    # The longest horizon is 20 sessions: about four weeks, five with holidays; a week's margin on top.
+    until = min(now, last + timedelta(days=42))
+    closes = calendar.session_closes((first - timedelta(days=1)).date(), (until + timedelta(days=1)).date())
     closes = [close for close in closes if close <= now]  # a session that has not closed has no bar yet
     benchmark = settings.BENCHMARK_SYMBOL
-    series = _series({s.symbol for s in wanted} | {benchmark}, first)
+    series = _series({s.symbol for s in wanted} | {benchmark}, first, until)
     rows = []
     for signal in wanted:
         entry = bisect_right(closes, signal.t)  # the first close strictly after the signal
@@ -81,9 +83,9 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
     return result
 
 
-def _series(symbols: set[str], since: datetime) -> dict[str, dict[datetime, _Point]]:
+def _series(symbols: set[str], since: datetime, until: datetime) -> dict[str, dict[datetime, _Point]]:
     series: dict[str, dict[datetime, _Point]] = defaultdict(dict)
-    bars = (PriceBar.objects.filter(symbol__in=symbols, interval=Interval.DAY, t__gt=since)
+    bars = (PriceBar.objects.filter(symbol__in=symbols, interval=Interval.DAY, t__gt=since, t__lte=until)
             .values_list("symbol", "t", "adj_close", "close", "low", "high"))
     for symbol, t, adj_close, close, low, high in bars.iterator(chunk_size=5000):
         factor = adj_close / close if close else 1.0
