@@ -163,6 +163,8 @@ def _checked_date(moment: datetime | None, raw: str, now: datetime) -> tuple[dat
     return (now if moment > now + FUTURE_TOLERANCE else moment), ""
 
 
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}
 _TAG = re.compile(r"<[^>]*>")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # C0 controls other than tab, newline and carriage return: PostgreSQL refuses NUL in text, and none of
@@ -198,7 +200,10 @@ def parse(content: bytes, url: str = "", content_type: str = "", now: datetime |
     headers = {"content-type": content_type} if content_type else {}
     if b"&#" in content:
         content = _CHARREF.sub(_safe_charref, content)
-    fast = fastfeed.parse(content)
+    # The fast path reads the document's own encoding (UTF-8 unless it declares another); a charset the
+    # server names otherwise is feedparser's to honour.
+    charset = _CHARSET.search(content_type)
+    fast = fastfeed.parse(content) if not charset or charset.group(1).lower() in _UTF8 else None
     if fast is not None:  # the common, well-formed feed: read without feedparser (apps/articles/fastfeed.py)
         result = ParsedFeed(title=_text(fast.title)[:300], site_url=_CONTROLS.sub("", fast.link)[:MAX_URL])
         raw_entries = [(e.link, e.title, e.summary, _checked_date(e.date, e.date_raw, now)) for e in fast.entries]

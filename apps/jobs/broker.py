@@ -16,6 +16,7 @@ import threading
 from uuid import uuid4
 
 import redis
+import structlog
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import current_millis, dq_name
 from dramatiq.encoder import Encoder
@@ -23,6 +24,8 @@ from dramatiq.errors import ConnectionClosed
 
 from apps.jobs import delivery
 from apps.jobs.ledger_writer import writer
+
+logger = structlog.get_logger(__name__)
 
 
 class LedgerRedisBroker(RedisBroker):
@@ -86,7 +89,10 @@ class _LedgerConsumer(_RedisConsumer):
                 fields = _decode(data)
                 if fields is not None and "eta" not in fields.get("options", {}):
                     ids.append(fields["message_id"])
-            delivery.mark(ids)
+            try:
+                delivery.mark(ids)
+            except Exception:  # noqa: BLE001 - never lose the fetched message: its delivery then asks one by one
+                logger.warning("delivery_mark_failed", jobs=len(ids), exc_info=True)
         return message
 
     def ack(self, message):

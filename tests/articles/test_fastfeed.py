@@ -80,3 +80,14 @@ def test_anything_unusual_goes_to_feedparser(document):
     assert fastfeed.parse(document) is None
     fast, slow = _both(document)  # and the result is feedparser's, whatever it is
     assert fast.entries == slow.entries
+
+
+def test_a_charset_the_server_names_is_feedparsers_to_honour(monkeypatch):
+    document = rss([{"title": "Caf\u00e9 story", "link": "https://d.example.com/1"}])
+    used = []
+    monkeypatch.setattr(fastfeed, "parse", lambda content, real=fastfeed.parse: used.append(1) or real(content))
+    feeds.parse(document, content_type="application/rss+xml; charset=UTF-8", now=NOW)
+    feeds.parse(document, content_type="application/rss+xml", now=NOW)
+    assert len(used) == 2
+    latin = feeds.parse(document, content_type="text/xml; charset=windows-1252", now=NOW)
+    assert len(used) == 2 and latin.entries  # feedparser read it, with the server's charset

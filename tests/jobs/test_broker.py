@@ -65,3 +65,14 @@ def test_a_message_is_not_acked_before_its_row_is_committed(redis_broker, monkey
         worker.stop()
     assert _unacked(redis_broker) == 0
     assert Job.objects.get(pk=job_id).status == "succeeded"
+
+
+def test_a_failing_delivery_mark_loses_no_message(redis_broker, monkeypatch):
+    def broken(ids):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(delivery, "mark", broken)
+    job_id = enqueue("count_me", "unmarked")
+    drain(redis_broker)
+    assert actors.calls("count_me:unmarked") == 1 and Job.objects.get(pk=job_id).status == "succeeded"
+    assert _unacked(redis_broker) == 0
