@@ -3,11 +3,12 @@
 Two things a worker thread would otherwise wait for on every job happen elsewhere, in batches:
 
 - first delivery or not (apps/jobs/delivery.py): the consumer thread marks a whole fetched batch of
-  messages with one Redis pipeline, instead of one round trip per job on the worker threads;
+  messages with one Redis command (a script doing SET NX for each), instead of one round trip per job
+  on the worker threads; if that fails, each delivery asks for itself;
 - the ack of a job whose "succeeded" row the ledger writer is still committing: the writer acks it
   once the row is committed (apps/jobs/ledger_writer.py), so the worker thread takes its next job
-  at once. A message is still never acked before its row is committed: a worker killed in between
-  leaves the message unacked, and it runs again.
+  at once, and acks the whole batch in one round trip. A message is still never acked before its row
+  is committed: a worker killed in between leaves the message unacked, and it runs again.
 
 Any other broker (the tests' StubBroker, a plain RedisBroker) still works: the ledger then reads
 first-delivery marks one by one and waits for its commit before the ack."""
