@@ -121,7 +121,7 @@ def main():
         base = f"http://127.0.0.1:{port}"
 
         parse_rates, e2e_rates = [], []
-        for round_no in range(args.rounds):
+        for _ in range(args.rounds):
             started = time.perf_counter()
             parsed = sum(len(feedparser.parse(body).entries) for body in documents.values())
             parse_rates.append(parsed / (time.perf_counter() - started))
@@ -136,6 +136,10 @@ def main():
         server.terminate()
     finally:
         connection.creation.destroy_test_db(db_name, verbosity=0)
+        if not os.environ.get("REDIS_URL"):  # the embedded Redis this run started in its own var dir
+            from newstunneler import embedded_redis
+
+            embedded_redis.stop(os.environ["NT_VAR_DIR"])
 
     parse_rate, e2e_rate = statistics.median(parse_rates), statistics.median(e2e_rates)
     print(f"database: {connection.vendor}; {args.feeds} feeds x {args.items} items = {total_items} items; "
