@@ -3,8 +3,8 @@
 The first delivery of a message runs at once (the ledger's final write is then the claim); any later one
 (a retry, a dead worker's message given back, a reconciler's re-send) reads the row first. A marker in
 the shared cache tells them apart: SET NX per job. The project's broker (apps/jobs/broker.py) marks each
-fetched batch with one pipeline and keeps the answers here for the worker threads; other brokers pay
-one round trip per job. Ending a queued job from outside (discard, requeue) sets the marker too, so that
+fetched batch with one command (a script) and keeps the answers here for the worker threads; other
+brokers pay one round trip per job. Ending a queued job from outside (discard, requeue) sets the marker too, so that
 its message, when it arrives, reads the row and is skipped."""
 
 import threading

@@ -156,7 +156,7 @@ class LedgerWriter(_Batcher):
         """One statement for the batch, which is also the claim: only a queued, retrying or running row
         becomes succeeded. A job without a row (sent around the ledger) gets one; a job another copy
         already finished, or staff discarded meanwhile, keeps its state (logged)."""
-        from apps.jobs.models import Job, JobStatus
+        from apps.jobs.models import Job, JobStatus, message_fields
 
         with transaction.atomic():
             updated = _update_succeeded(batch)
@@ -165,10 +165,9 @@ class LedgerWriter(_Batcher):
                 return
             existing = dict(Job.objects.filter(pk__in=[row.job_id for row in missed]).values_list("id", "status"))
             Job.objects.bulk_create([Job(
-                id=row.job_id, actor=row.message.actor_name, queue=row.message.queue_name.removesuffix(".DQ"),
-                args=list(row.message.args), kwargs=row.message.kwargs, enqueued_at=row.started_at,
-                status=JobStatus.SUCCEEDED, started_at=row.started_at, finished_at=row.finished_at,
-                duration_ms=row.duration_ms, attempts=row.attempts, worker=row.worker,
+                id=row.job_id, **message_fields(row.message), enqueued_at=row.started_at, status=JobStatus.SUCCEEDED,
+                started_at=row.started_at, finished_at=row.finished_at, duration_ms=row.duration_ms,
+                attempts=row.attempts, worker=row.worker,
             ) for row in missed if row.job_id not in existing and row.message is not None], ignore_conflicts=True)
         for row in missed:
             if row.job_id in existing:
@@ -176,41 +175,45 @@ class LedgerWriter(_Batcher):
                                note="another copy of this job ended it first, or it was discarded; its state stays")
 
 
-LIVE = ("queued", "retrying", "running")
+# The statuses are parameters: JobStatus.SUCCEEDED, then the models' LIVE_STATUSES.
 _UPDATE_PG = """
-UPDATE {table} AS j SET status = 'succeeded', started_at = v.started_at, finished_at = v.finished_at,
+UPDATE {table} AS j SET status = %s, started_at = v.started_at, finished_at = v.finished_at,
     duration_ms = v.duration_ms, attempts = v.attempts, worker = v.worker, next_retry_at = NULL,
     updated_at = v.finished_at
 FROM unnest(%s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::int[], %s::varchar[])
     AS v(id, started_at, finished_at, duration_ms, attempts, worker)
-WHERE j.id = v.id AND j.status IN ('queued', 'retrying', 'running')
+WHERE j.id = v.id AND j.status = ANY(%s)
 RETURNING j.id
 """
 _UPDATE_ONE = """
-UPDATE {table} SET status = 'succeeded', started_at = %s, finished_at = %s, duration_ms = %s, attempts = %s,
+UPDATE {table} SET status = %s, started_at = %s, finished_at = %s, duration_ms = %s, attempts = %s,
     worker = %s, next_retry_at = NULL, updated_at = %s
-WHERE id = %s AND status IN ('queued', 'retrying', 'running')
+WHERE id = %s AND status IN ({live})
 """
 
 
 def _update_succeeded(batch: list[Finished]) -> set[str]:
     """Mark the batch's live rows succeeded; returns the ids it changed. PostgreSQL: one UPDATE ... FROM
     unnest(...) for the whole batch. SQLite (in process, no round trip): one UPDATE per row."""
-    from apps.jobs.models import Job
+    from apps.jobs.models import LIVE_STATUSES, Job, JobStatus
 
     ops = connection.ops
     table = ops.quote_name(Job._meta.db_table)
+    live = [str(status) for status in LIVE_STATUSES]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_UPDATE_PG.format(table=table), [
-                [row.job_id for row in batch], [row.started_at for row in batch], [row.finished_at for row in batch],
-                [row.duration_ms for row in batch], [row.attempts for row in batch], [row.worker for row in batch]])
+                JobStatus.SUCCEEDED.value, [row.job_id for row in batch], [row.started_at for row in batch],
+                [row.finished_at for row in batch], [row.duration_ms for row in batch], [row.attempts for row in batch],
+                [row.worker for row in batch], live])
             return {job_id for (job_id,) in cursor.fetchall()}
+        sql = _UPDATE_ONE.format(table=table, live=", ".join(["%s"] * len(live)))
         updated = set()
         for row in batch:
-            cursor.execute(_UPDATE_ONE.format(table=table), [
-                ops.adapt_datetimefield_value(row.started_at), ops.adapt_datetimefield_value(row.finished_at),
-                row.duration_ms, row.attempts, row.worker, ops.adapt_datetimefield_value(row.finished_at), row.job_id])
+            cursor.execute(sql, [
+                JobStatus.SUCCEEDED.value, ops.adapt_datetimefield_value(row.started_at),
+                ops.adapt_datetimefield_value(row.finished_at), row.duration_ms, row.attempts, row.worker,
+                ops.adapt_datetimefield_value(row.finished_at), row.job_id, *live])
             if cursor.rowcount:
                 updated.add(row.job_id)
         return updated

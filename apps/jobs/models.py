@@ -24,6 +24,13 @@ class JobStatus(models.TextChoices):
 LIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING)
 
 
+def message_fields(message) -> dict:
+    """The fields of a job's row that come from its Dramatiq message (for a message sent around the
+    ledger, which has none yet); a delayed message's queue is named without the ".DQ"."""
+    return {"actor": message.actor_name, "queue": message.queue_name.removesuffix(".DQ"), "args": list(message.args),
+            "kwargs": message.kwargs}
+
+
 class JobQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status__in=LIVE_STATUSES)

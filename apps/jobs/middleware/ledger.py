@@ -96,11 +96,10 @@ class JobLedger(dramatiq.Middleware):
     @staticmethod
     def _record_if_missing(message, **fields) -> bool:
         """Give a message sent around the ledger its row. Returns True if it had none."""
-        from apps.jobs.models import Job
+        from apps.jobs.models import Job, message_fields
 
         _, created = Job.objects.get_or_create(id=message.message_id, defaults={
-            "actor": message.actor_name, "queue": message.queue_name.removesuffix(".DQ"), "args": list(message.args),
-            "kwargs": message.kwargs, "enqueued_at": timezone.now(), **fields})
+            **message_fields(message), "enqueued_at": timezone.now(), **fields})
         return created
 
     def _claim_other(self, broker, message, now: datetime) -> bool:
