@@ -21,10 +21,6 @@ from apps.jobs.enqueue import enqueue_many
 
 logger = structlog.get_logger(__name__)
 
-_SUCCESS_FIELDS = ["consecutive_failures", "last_polled_at", "last_success_at", "last_error_kind", "last_error",
-                   "next_poll_at"]  # what a success writes (_record_success, _store_not_modified)
-
-
 @dataclass
 class PollResult:
     source_id: int
@@ -106,14 +102,12 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
 
 
 def _store_not_modified(sources: list[Source], now: datetime) -> None:
-    """One UPDATE per poll interval among them (usually one): the same columns as _record_success."""
+    """One UPDATE per poll interval among them (usually one), of what any success writes."""
     by_interval: dict[int, list[int]] = {}
     for source in sources:
         by_interval.setdefault(source.poll_interval_minutes, []).append(source.pk)
     for minutes, ids in by_interval.items():
-        Source.objects.filter(pk__in=ids).update(
-            consecutive_failures=0, last_polled_at=now, last_success_at=now, last_error_kind="", last_error="",
-            next_poll_at=now + timedelta(minutes=minutes))
+        Source.objects.filter(pk__in=ids).update(**_success(now, timedelta(minutes=minutes)))
 
 
 def _fetch(source: Source, client) -> feeds.Fetched | Exception:
@@ -169,17 +163,24 @@ def source_record_failure(*, source: Source, kind: str, message: str, now: datet
                    failures=source.consecutive_failures, next_poll_at=source.next_poll_at.isoformat())
 
 
-def _succeeded(source: Source, now: datetime) -> None:
-    source.consecutive_failures = 0
-    source.last_polled_at = source.last_success_at = now
-    source.last_error_kind = source.last_error = ""
-    source.next_poll_at = now + source.poll_interval
+def _success(now: datetime, interval: timedelta) -> dict:
+    """What any successful poll writes on its source: the failure count and error cleared, the next poll
+    one interval from now."""
+    return {"consecutive_failures": 0, "last_polled_at": now, "last_success_at": now, "last_error_kind": "",
+            "last_error": "", "next_poll_at": now + interval}
+
+
+def _succeeded(source: Source, now: datetime) -> list[str]:
+    """Set the success fields on the source (unsaved); returns their names."""
+    values = _success(now, source.poll_interval)
+    for name, value in values.items():
+        setattr(source, name, value)
+    return list(values)
 
 
 def _record_success(source: Source, fetched: feeds.Fetched, parsed: feeds.ParsedFeed | None, now: datetime,
                     ingested: int) -> None:
-    _succeeded(source, now)
-    fields = list(_SUCCESS_FIELDS)
+    fields = _succeeded(source, now)
     if not fetched.not_modified:
         source.etag, source.last_modified = fetched.etag, fetched.last_modified
         source.last_warning = parsed.warning if parsed else ""
