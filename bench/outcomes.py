@@ -13,7 +13,6 @@ run: the ratio is what working the rows out costs over writing them. The target 
 import argparse
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +33,7 @@ def load(n_signals: int, n_symbols: int) -> tuple[float, int]:
 
     rnd = random.Random(11)
     today = datetime.now(UTC).date()
-    sessions = calendar.sessions(today - timedelta(days=400), today - timedelta(days=1))
-    closes = [calendar.session_close(day) for day in sessions]
+    closes = calendar.session_closes(today - timedelta(days=400), today - timedelta(days=1))
     symbols = [f"S{n:04d}" for n in range(n_symbols)] + [settings.BENCHMARK_SYMBOL]
     started = time.perf_counter()
     bars = []

@@ -18,23 +18,24 @@ def calendar():
     return _calendar(settings.MARKET_CALENDAR)
 
 
-def sessions(start: date, end: date) -> list[date]:
-    """The sessions from start to end, both included."""
+def closes(start: date, end: date) -> dict[date, datetime]:
+    """Every session from start to end (both included), in order, with when it closes (UTC)."""
     cal = calendar()
     start, end = max(start, cal.first_session.date()), min(end, cal.last_session.date())
     if start > end:
-        return []
-    return [stamp.date() for stamp in cal.sessions_in_range(start.isoformat(), end.isoformat())]
+        return {}
+    schedule = cal.schedule.loc[start.isoformat():end.isoformat(), "close"]
+    return {session.date(): close.to_pydatetime().astimezone(UTC) for session, close in schedule.items()}
+
+
+def sessions(start: date, end: date) -> list[date]:
+    """The sessions from start to end, both included."""
+    return list(closes(start, end))
 
 
 def session_closes(start: date, end: date) -> list[datetime]:
     """The close of every session from start to end (UTC), in order."""
-    cal = calendar()
-    start, end = max(start, cal.first_session.date()), min(end, cal.last_session.date())
-    if start > end:
-        return []
-    closes = cal.schedule.loc[start.isoformat():end.isoformat(), "close"]
-    return [stamp.to_pydatetime().astimezone(UTC) for stamp in closes]
+    return list(closes(start, end).values())
 
 
 def session_close(session: date) -> datetime:

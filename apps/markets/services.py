@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import structlog
 from django.conf import settings
@@ -28,10 +28,10 @@ class StoreResult:
         self.rejected += other.rejected
 
 
-def _problem(bar: Bar) -> str:
-    if not calendar.is_session(bar.session):
+def _problem(bar: Bar, close: datetime | None, now: datetime) -> str:
+    if close is None:
         return f"{bar.session} is not a session of {settings.MARKET_CALENDAR} (weekend or holiday)"
-    if calendar.session_close(bar.session) > timezone.now():
+    if close > now:
         return f"the session of {bar.session} has not closed yet"
     if min(bar.open, bar.high, bar.low, bar.close, bar.adj_close) <= 0:
         return "a price is zero or negative"
@@ -45,14 +45,18 @@ def _problem(bar: Bar) -> str:
 def bars_store(bars: Iterable[Bar], *, source: str) -> StoreResult:
     """Check and store daily bars: a new (symbol, session) is created, a known one updated (a provider's
     correction, or new adjustments after a split). A bar that fails a check is left out and named."""
-    result, rows = StoreResult(), {}
+    result, rows, bars, now = StoreResult(), {}, list(bars), timezone.now()
+    if not bars:
+        return result
+    # The calendar read once for the whole span: each bar's session and close are then a dict lookup.
+    closes = calendar.closes(min(bar.session for bar in bars), max(bar.session for bar in bars))
     for bar in bars:
-        problem = _problem(bar)
+        problem = _problem(bar, closes.get(bar.session), now)
         if problem:
             result.rejected.append(f"{bar.symbol} {bar.session}: {problem}")
             continue
         rows[(bar.symbol, bar.session)] = PriceBar(
-            symbol=bar.symbol, interval=Interval.DAY, t=calendar.session_close(bar.session), open=bar.open,
+            symbol=bar.symbol, interval=Interval.DAY, t=closes[bar.session], open=bar.open,
             high=bar.high, low=bar.low, close=bar.close, adj_close=bar.adj_close, volume=bar.volume, source=source[:40])
     if not rows:
         return result
