@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -92,9 +92,9 @@ class SignalPerformanceApi(APIView):
     @extend_schema(parameters=[PerformanceFilterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         params = query_params(PerformanceFilterSerializer, request)
-        day = lambda value: datetime.combine(value, datetime.min.time(), tzinfo=UTC) if value else None  # noqa: E731
-        report = backtest.backtest(horizon=int(params["horizon"].removesuffix("d")), since=day(params.get("since")),
-                                   until=day(params.get("until")))
+        report = backtest.backtest(horizon=int(params["horizon"].removesuffix("d")),
+                                   since=backtest.start_of_day(params.get("since")),
+                                   until=backtest.start_of_day(params.get("until")))
         return Response(report.as_dict())
 
 

@@ -9,7 +9,7 @@ sample size; under MIN_SAMPLE signals a group says its sample is too small inste
 import math
 import statistics
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 
 from apps.signals.models import OutcomeStatus, SignalOutcome
 
@@ -48,6 +48,11 @@ class Report:
         data["until"] = self.until.isoformat() if self.until else None
         data["min_sample"] = MIN_SAMPLE
         return data
+
+
+def start_of_day(day: date | None) -> datetime | None:
+    """00:00 UTC of that day (the report's periods are whole UTC days), None for None."""
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
 
 def backtest(*, horizon: int, since: datetime | None = None, until: datetime | None = None) -> Report:

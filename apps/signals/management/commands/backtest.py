@@ -1,5 +1,4 @@
 import csv
-from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,8 +25,8 @@ class Command(BaseCommand):
         since, until = (parse_day(name, value) for name, value in (("--since", since), ("--until", until)))
         if since and until and since >= until:
             raise CommandError("--until must be after --since")
-        day = lambda value: datetime.combine(value, time.min, tzinfo=UTC) if value else None  # noqa: E731
-        report = backtest.backtest(horizon=HORIZONS[horizon], since=day(since), until=day(until))
+        report = backtest.backtest(horizon=HORIZONS[horizon], since=backtest.start_of_day(since),
+                                   until=backtest.start_of_day(until))
         rows = [("overall", report.overall)] + [(name, group) for name, groups in report.breakdowns.items()
                                                 for group in groups]
         if csv:
