@@ -3,6 +3,7 @@
 import time
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -41,7 +42,6 @@ class OperatorCommand(BaseCommand):
         self.stdout.write(f"  {done}/{total}{percent}{' ' + detail if detail else ''}")
 
 
-
 def parse_day(option: str, value: str | None):
     """A YYYY-MM-DD option value as a date, or a CommandError naming the option."""
     if value is None:
@@ -52,4 +52,11 @@ def parse_day(option: str, value: str | None):
         raise CommandError(f"{option} must be a date like 2026-11-01, not {value!r}") from None
 
 
-__all__ = ["CommandError", "OperatorCommand", "parse_day"]
+def validation_message(exc: ValidationError) -> str:
+    """A ValidationError as one line naming each field: "url: Enter a valid URL.; name: ..."."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+__all__ = ["CommandError", "OperatorCommand", "parse_day", "validation_message"]

@@ -175,7 +175,8 @@ MAX_URL = 2000  # the length Article.url holds
 
 
 def _text(value: str) -> str:
-    """Plain text from feed HTML already sanitised by feedparser (so a simple tag pattern suffices):
+    """Plain text from feed HTML already sanitised (by feedparser, or by fastfeed, which drops scripts,
+    styles and comments), so a simple tag pattern suffices:
     tags out, entities decoded, spaces folded. It is stored as text and escaped wherever shown."""
     if "<" in value:
         value = _TAG.sub(" ", _COMMENT.sub(" ", value))  # a comment may hold a ">": out first

@@ -21,6 +21,7 @@ from apps.articles.models import Article, ScoringPolicy, Source
 from apps.articles.services import article_ingest, source_create
 from apps.signals.models import Label
 from apps.signals.services import signal_record
+from newstunneler.commands import validation_message
 from newstunneler.netguard import BlockedURL
 
 TABLES = ("sources", "articles", "scores", "signals", "settings")
@@ -233,5 +234,5 @@ class LegacyImporter:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
+        return validation_message(exc)
     return str(exc)

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 
 from apps.articles import services
 from apps.articles.models import Source
-from newstunneler.commands import CommandError, OperatorCommand
+from newstunneler.commands import CommandError, OperatorCommand, validation_message
 from newstunneler.netguard import BlockedURL
 
 
@@ -27,6 +27,6 @@ class Command(OperatorCommand):
         except BlockedURL as exc:
             raise CommandError(f"refused {url}: {exc}") from None
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())) from None
+            raise CommandError(validation_message(exc)) from None
         self.stdout.write(self.style.SUCCESS(
             f"Added source {source.pk}: {source} (credibility {source.credibility}, every {interval} min)"))
