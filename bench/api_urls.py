@@ -6,7 +6,7 @@ from django.urls import include, path
 from apps.signals.models import Signal
 
 FIELDS = ["id", "symbol", "t", "score", "label", "stance", "reasons", "features", "article_id", "article_title",
-          "article_url", "created_at"]
+          "article_url", "predicted_up", "model_version", "expected_move", "created_at"]
 
 
 def plain_signals(request):

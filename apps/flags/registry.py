@@ -42,8 +42,17 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
     FlagSpec("finbert_sentiment", SWITCH, False, "Analyse with the FinBERT model at NT_FINBERT_PATH when no LLM is used.",
              "on with NT_FINBERT_PATH set: analyses made without an LLM take their stance from the model "
              "(provider finbert); off: the offline rules"),
+    FlagSpec("ml_predictions", SWITCH, False, "Predict each new signal's chance of beating the benchmark.",
+             "on with an active model (manage.py train_signal_model): new signals carry predicted_up and "
+             "model_version; off: both stay empty"),
+    FlagSpec("advanced_ml", SWITCH, False, "Let gradient boosting compete with the logistic model.",
+             "on: train_signal_model also fits HistGradientBoosting walk-forward and keeps it only if its "
+             "out-of-sample AUC is higher; off: logistic only"),
+    FlagSpec("time_series_forecasting", SWITCH, False, "Per-symbol volatility forecast (EWMA).",
+             "on: new signals carry expected_move (1-session 1-sigma, %) and new outcomes excess_sigma; "
+             "off: both stay empty"),
 ]}
 
 # Flags of the original system whose features do not exist here yet (listed in README, not registered).
-NOT_YET_BUILT = ["ml_predictions", "social_sentiment", "twitter_integration", "reddit_integration", "insider_trading",
-                 "advanced_ml", "time_series_forecasting", "websocket_v2", "graphql_api"]
+NOT_YET_BUILT = ["social_sentiment", "twitter_integration", "reddit_integration", "insider_trading", "websocket_v2",
+                 "graphql_api"]

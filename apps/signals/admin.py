@@ -9,6 +9,7 @@ from apps.signals.models import (
     DigestRun,
     DigestSubscription,
     EventType,
+    PredictionModel,
     Signal,
     SignalOutcome,
     WebhookDelivery,
@@ -19,8 +20,8 @@ from newstunneler.admin import ReadOnlyAdmin
 
 class SignalOutcomeInline(ReadOnlyAdmin, admin.TabularInline):
     model = SignalOutcome
-    fields = ["horizon", "status", "entry_t", "exit_t", "ret", "benchmark_ret", "excess_ret", "direction_right", "mae",
-              "note"]
+    fields = ["horizon", "status", "entry_t", "exit_t", "ret", "benchmark_ret", "excess_ret", "excess_sigma",
+              "direction_right", "mae", "note"]
     readonly_fields = fields
     extra = 0
     ordering = ["horizon"]
@@ -34,8 +35,8 @@ class SignalAdmin(admin.ModelAdmin):
     list_select_related = ["article"]
     date_hierarchy = "t"
     raw_id_fields = ["article"]
-    readonly_fields = ["symbol", "t", "score", "label", "stance", "reasons", "features", "article", "created_at",
-                       "updated_at"]
+    readonly_fields = ["symbol", "t", "score", "label", "stance", "reasons", "features", "article", "predicted_up",
+                       "model_version", "expected_move", "created_at", "updated_at"]
     inlines = [SignalOutcomeInline]
 
     def has_add_permission(self, request):
@@ -188,10 +189,53 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 class SignalOutcomeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """What the market did after each signal (computed by `compute_outcomes` / `backfill_outcomes`)."""
 
-    list_display = ["signal", "horizon", "status", "entry_t", "ret", "benchmark_ret", "excess_ret", "direction_right",
-                    "mae"]
+    list_display = ["signal", "horizon", "status", "entry_t", "ret", "benchmark_ret", "excess_ret", "excess_sigma",
+                    "direction_right", "mae"]
     list_filter = ["horizon", "status", "direction_right", "signal__label", "signal__stance"]
     search_fields = ["signal__symbol"]
     list_select_related = ["signal"]
     date_hierarchy = "entry_t"
     show_full_result_count = False
+
+
+@admin.register(PredictionModel)
+class PredictionModelAdmin(admin.ModelAdmin):
+    """Models `train_signal_model` stored. Only the active one predicts (ml_predictions); staff may make
+    another one active, e.g. to roll back."""
+
+    list_display = ["version", "kind", "samples", "trained_until", "auc", "baseline_auc", "active", "created_at"]
+    list_filter = ["kind", "active"]
+    exclude = ["blob"]
+    readonly_fields = ["version", "kind", "horizon", "features", "samples", "trained_until", "metrics", "active",
+                       "created_at"]
+    actions = ["make_active"]
+
+    def has_add_permission(self, request):
+        return False  # made by train_signal_model
+
+    @admin.display(description="AUC (walk-forward)")
+    def auc(self, obj):
+        return _auc(obj.metrics.get("candidates", []), obj.kind)
+
+    @admin.display(description="baseline AUC")
+    def baseline_auc(self, obj):
+        baseline = obj.metrics.get("baseline") or {}
+        return "-" if baseline.get("auc") is None else f"{baseline['auc']:.3f}"
+
+    @admin.action(description="Make the selected model the active one", permissions=["change"])
+    def make_active(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model to make active.", messages.ERROR)
+            return
+        chosen = queryset.get()
+        PredictionModel.objects.exclude(pk=chosen.pk).filter(active=True).update(active=False)
+        PredictionModel.objects.filter(pk=chosen.pk).update(active=True)
+        self.log_change(request, chosen, f"made active (was {'active' if chosen.active else 'inactive'})")
+        self.message_user(request, f"{chosen.version} is now the active model.", messages.SUCCESS)
+
+
+def _auc(candidates: list[dict], kind: str) -> str:
+    for candidate in candidates:
+        if candidate.get("kind") == kind and candidate.get("auc") is not None:
+            return f"{candidate['auc']:.3f}"
+    return "-"

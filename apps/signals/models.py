@@ -33,6 +33,12 @@ class Signal(models.Model):
     article = models.ForeignKey(
         "articles.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="signals"
     )
+    # Set when the signal is made, while their switches are on (apps/signals/predictions.py):
+    predicted_up = models.FloatField(
+        null=True, blank=True, help_text="ml_predictions: the model's P(excess return > 0 after 5 sessions).")
+    model_version = models.CharField(max_length=40, blank=True, help_text="The prediction model that said so.")
+    expected_move = models.FloatField(
+        null=True, blank=True, help_text="time_series_forecasting: the expected 1-session move (1 sigma, %).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -239,6 +245,9 @@ class SignalOutcome(models.Model):
     mae = models.FloatField(null=True, blank=True,
                             help_text="Maximum adverse excursion: the worst move against the stance between entry and "
                                       "exit, from the adjusted lows (highs for a bearish stance); 0 or below.")
+    excess_sigma = models.FloatField(
+        null=True, blank=True, help_text="time_series_forecasting: the excess return in sigmas of the symbol's "
+                                         "volatility forecast at the signal, scaled to the horizon.")
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -247,3 +256,30 @@ class SignalOutcome(models.Model):
 
     def __str__(self):
         return f"{self.signal_id} +{self.horizon}: {self.excess_ret if self.status == 'ok' else self.status}"
+
+
+class PredictionModel(models.Model):
+    """A trained model of P(excess return > 0 after `horizon` sessions) for a signal (train_signal_model).
+    The newest active one predicts. `blob` is the fitted scikit-learn estimator (joblib); it is only ever
+    written by train_signal_model and read back by this project."""
+
+    class Kind(models.TextChoices):
+        LOGISTIC = "logistic", "Logistic regression"
+        GRADIENT_BOOSTING = "hgb", "Gradient boosting (HistGradientBoosting)"
+
+    version = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    horizon = models.PositiveSmallIntegerField(default=5)
+    features = models.JSONField(default=list, help_text="The feature names, in the estimator's order.")
+    samples = models.PositiveIntegerField(help_text="Signals it was trained on.")
+    trained_until = models.DateTimeField(help_text="The newest signal it saw: it knows nothing after.")
+    metrics = models.JSONField(default=dict, help_text="Walk-forward AUC, Brier, calibration, and the baseline's.")
+    blob = models.BinaryField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.version} ({self.get_kind_display()}, {self.samples} signals)"

@@ -8,6 +8,7 @@ calendar has but the symbol (or the benchmark) has no bar for is a halt or a gap
 outcome is recorded as missing, saying which day, once bars after that day exist (or after a grace
 period); it is never guessed from neighbouring bars."""
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps import flags
 from apps.markets import calendar
 from apps.markets.models import Interval, PriceBar
+from apps.markets.volatility import History
 from apps.signals.models import OutcomeStatus, Signal, SignalOutcome
 
 logger = structlog.get_logger(__name__)
@@ -60,6 +63,8 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
     closes = [close for close in closes if close <= now]  # a session that has not closed has no bar yet
     benchmark = settings.BENCHMARK_SYMBOL
     series = _series({s.symbol for s in wanted} | {benchmark}, first, until)
+    # time_series_forecasting: the excess return in sigmas of the forecast known at the signal
+    history = History.load({s.symbol for s in wanted}, first, last) if flags.is_enabled("time_series_forecasting") else None
     rows = []
     for signal in wanted:
         entry = bisect_right(closes, signal.t)  # the first close strictly after the signal
@@ -75,6 +80,10 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
             if row is None:
                 result.waiting += 1
                 continue
+            if history is not None and row.excess_ret is not None:
+                sigma = history.stats_at(signal.symbol, signal.t).sigma
+                if sigma:
+                    row.excess_sigma = row.excess_ret / (sigma * math.sqrt(horizon))
             rows.append(row)
     with transaction.atomic():
         SignalOutcome.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

@@ -28,7 +28,7 @@ class SignalSerializer(serializers.ModelSerializer):
     class Meta:
         model = Signal
         fields = ["id", "symbol", "t", "score", "label", "stance", "reasons", "features", "article_id",
-                  "article_title", "article_url", "created_at"]
+                  "article_title", "article_url", "predicted_up", "model_version", "expected_move", "created_at"]
 
     def to_representation(self, signal):
         # The fields above describe the output (and the OpenAPI schema); the dict is built directly,
@@ -39,7 +39,9 @@ class SignalSerializer(serializers.ModelSerializer):
             "id": row["id"], "symbol": row["symbol"], "t": _iso(row["t"].astimezone(UTC)), "score": float(row["score"]),
             "label": row["label"], "stance": row["stance"], "reasons": row["reasons"], "features": row["features"],
             "article_id": row["article_id"], "article_title": row.get("article_title"),
-            "article_url": row.get("article_url"), "created_at": _iso(row["created_at"].astimezone(UTC)),
+            "article_url": row.get("article_url"), "predicted_up": row["predicted_up"],
+            "model_version": row["model_version"], "expected_move": row["expected_move"],
+            "created_at": _iso(row["created_at"].astimezone(UTC)),
         }
         if self._explains():
             data["explanation"] = explain(data)

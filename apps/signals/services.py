@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.articles.models import Analysis, Article, ScoringPolicy
-from apps.signals import notify, scoring
+from apps.signals import notify, predictions, scoring
 from apps.signals.models import Signal
 
 logger = structlog.get_logger(__name__)
@@ -52,10 +52,21 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
         signals.append(signal)
         if new or before.get(symbol, 0) < strong <= signal.score:  # new, or turned strong: announced once
             created.append(signal)
+    _annotate(signals, catalyst=analysis.catalyst_type)
     if announce:
         notify.signals_created(created)  # strong, fresh new ones are announced once this commits
     logger.info("signals_built", analysis_id=analysis.pk, symbols=[s.symbol for s in signals], score=scored.score)
     return signals
+
+
+def _annotate(signals: list[Signal], *, catalyst: str) -> None:
+    """The prediction flags' additions (apps/signals/predictions.py). A failure there is logged and
+    costs only the additions: the signals themselves stand."""
+    try:
+        with transaction.atomic():
+            predictions.annotate(signals, catalyst=catalyst)
+    except Exception:  # noqa: BLE001 - whatever the model or its blob raises
+        logger.exception("signal_predictions_failed", symbols=[s.symbol for s in signals])
 
 
 def signal_record(*, symbol: str, t, score: float, label: str, reasons: list, features: dict,
