@@ -1,10 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.jobs.enqueue import enqueue
+from apps.signals import backtest, charts
 from apps.signals.models import (
     DigestRun,
     DigestSubscription,
@@ -196,6 +199,56 @@ class SignalOutcomeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_select_related = ["signal"]
     date_hierarchy = "entry_t"
     show_full_result_count = False
+
+    def get_urls(self):
+        return [path("performance/", self.admin_site.admin_view(self.performance), name="signals_performance"),
+                *super().get_urls()]
+
+    def performance(self, request):
+        """The backtest report with its charts: cumulative excess return per label, hit rate by decile."""
+        if not request.user.has_perm("signals.view_signaloutcome"):
+            raise PermissionDenied
+        form = PerformanceForm(request.GET or {"horizon": "5"})
+        report = None
+        if form.is_valid():
+            report = backtest.backtest(horizon=int(form.cleaned_data["horizon"]),
+                                       since=backtest.start_of_day(form.cleaned_data.get("since")),
+                                       until=backtest.start_of_day(form.cleaned_data.get("until")))
+        context = {**self.admin_site.each_context(request), "title": "Signal performance", "opts": self.model._meta,
+                   "form": form, "report": report}
+        if report is not None:
+            context.update(
+                cumulative_chart=charts.cumulative_excess(report.cumulative),
+                decile_chart=charts.hit_rate_by_decile(report.breakdowns["score_decile"]),
+                breakdowns=[(name.replace("_", " "), [_shown(group) for group in groups])
+                            for name, groups in report.breakdowns.items()],
+                min_sample=backtest.MIN_SAMPLE)
+        return TemplateResponse(request, "admin/signals/performance.html", context)
+
+
+def _shown(group: backtest.Group) -> dict:
+    """A report group's figures as the page shows them (percentages, '-' for none)."""
+    def pct(value):
+        return "-" if value is None else f"{value:+.2%}"
+
+    hit = "-" if group.hit_rate is None else (
+        f"{group.hit_rate:.1%} ({group.hit_rate_low:.1%}-{group.hit_rate_high:.1%})")
+    return {"key": group.key, "count": group.count, "directional": group.directional, "hit": hit,
+            "mean": pct(group.mean_excess), "median": pct(group.median_excess),
+            "ic": "-" if group.ic is None else f"{group.ic:+.2f}", "note": group.note}
+
+
+class PerformanceForm(forms.Form):
+    horizon = forms.ChoiceField(choices=[(str(h), f"+{h} sessions") for h in SignalOutcome.HORIZONS], initial="5")
+    since = forms.DateField(required=False, help_text="YYYY-MM-DD (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, help_text="YYYY-MM-DD (UTC), not included",
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise forms.ValidationError("'until' must be after 'since'.")
+        return data
 
 
 @admin.register(PredictionModel)

@@ -8,10 +8,11 @@ sample size; under MIN_SAMPLE signals a group says its sample is too small inste
 
 import math
 import statistics
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 
-from apps.signals.models import OutcomeStatus, SignalOutcome
+from apps.signals.models import Label, OutcomeStatus, SignalOutcome
 
 MIN_SAMPLE = 30
 Z95 = 1.959963984540054
@@ -41,6 +42,9 @@ class Report:
     overall: Group
     breakdowns: dict[str, list[Group]] = field(default_factory=dict)
     missing: int = 0  # outcomes recorded without figures (halts, gaps): not in the sample
+    # per label: by entry day, the running sum of that day's mean excess return (an equal-weight book
+    # of the label's signals), with the day's count
+    cumulative: dict[str, list[dict]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -65,7 +69,7 @@ def backtest(*, horizon: int, since: datetime | None = None, until: datetime | N
         outcomes = outcomes.filter(entry_t__lt=until)
     missing = outcomes.filter(status=OutcomeStatus.MISSING).count()
     rows = list(outcomes.filter(status=OutcomeStatus.OK).values(
-        "excess_ret", "direction_right", "signal__score", "signal__label", "signal__stance",
+        "entry_t", "excess_ret", "direction_right", "signal__score", "signal__label", "signal__stance",
         "signal__article__analysis__catalyst_type", "signal__article__source__name").iterator(chunk_size=5000))
     for row in rows:
         row["label"] = row["signal__label"]
@@ -78,7 +82,22 @@ def backtest(*, horizon: int, since: datetime | None = None, until: datetime | N
     for name in BREAKDOWNS:
         keys = sorted({row[name] for row in rows}, key=_order)
         report.breakdowns[name] = [_group(key, [row for row in rows if row[name] == key]) for key in keys]
+    report.cumulative = _cumulative(rows)
     return report
+
+
+def _cumulative(rows: list[dict]) -> dict[str, list[dict]]:
+    days: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        days[row["label"]][row["entry_t"].date()].append(row["excess_ret"])
+    result = {}
+    for label in sorted(days, key=lambda label: (Label.values.index(label) if label in Label.values else 99, label)):
+        total, points = 0.0, []
+        for day in sorted(days[label]):
+            total += statistics.fmean(days[label][day])
+            points.append({"day": day.isoformat(), "cumulative_excess": total, "count": len(days[label][day])})
+        result[label] = points
+    return result
 
 
 def _order(key: str):

@@ -89,3 +89,61 @@ def test_the_api_answers_analysts_and_names_a_bad_parameter(client, django_user_
     assert bad.status_code == 400 and "horizon" in bad.json()["errors"]
     backwards = client.get("/api/v1/signals/performance/?since=2026-11-05&until=2026-11-01", **headers)
     assert backwards.status_code == 400 and "until" in backwards.json()["errors"]
+
+
+# --- the admin's performance page ---------------------------------------------------------------
+
+def spread(n=400):
+    """n signals over 20 days, two labels; the higher the score, the likelier a positive excess."""
+    rnd = random.Random(11)
+    for i in range(n):
+        score = rnd.uniform(0, 100)
+        t = ENTRY - timedelta(days=20) + timedelta(hours=1.2 * i)
+        signal = Signal.objects.create(symbol=f"S{i}", t=t, score=score, stance="BULLISH",
+                                       label="High-Conviction" if score >= 75 else "Watch")
+        excess = (score - 50) / 5000 + rnd.gauss(0, 0.01)
+        SignalOutcome.objects.create(signal=signal, horizon=5, entry_t=t + timedelta(hours=2),
+                                     exit_t=t + timedelta(days=7), ret=excess, benchmark_ret=0.0, excess_ret=excess,
+                                     direction_right=excess > 0, entry_price=10, exit_price=10)
+
+
+def test_the_report_carries_each_labels_cumulative_excess_by_day():
+    make()
+    cumulative = backtest.backtest(horizon=5).cumulative
+    assert list(cumulative) == ["High-Conviction", "Watch"]
+    (point,) = cumulative["High-Conviction"]  # every outcome entered on the same day
+    assert point["day"] == "2026-11-02" and point["count"] == 10
+    assert point["cumulative_excess"] == pytest.approx(sum(s / 1000 - 0.02 for s in range(31, 41)) / 10)
+
+
+def test_the_admin_performance_page_draws_both_charts_and_the_tables(admin_client):
+    spread()
+    page = admin_client.get("/admin/signals/signaloutcome/performance/?horizon=5")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2
+    assert 'data-label="High-Conviction"' in html and 'data-label="Watch"' in html  # a line per label
+    assert html.count('class="bar"') == 10  # a bar per decile: 40 signals each
+    assert "n=40" in html and "400</strong> outcome(s)" in html
+    assert "By score decile" in html and "By label" in html
+    # the change list links to it
+    assert "/admin/signals/signaloutcome/performance/" in admin_client.get("/admin/signals/signaloutcome/").content.decode()
+
+
+def test_a_small_sample_says_so_instead_of_a_bar(admin_client):
+    make(40)  # 4 signals per decile
+    html = admin_client.get("/admin/signals/signaloutcome/performance/").content.decode()
+    assert 'class="bar"' not in html and html.count('class="too-small"') == 10
+    assert "sample too small: 4 signal(s), at least 30 needed" in html
+
+
+def test_bad_dates_are_shown_as_errors_and_staff_without_the_permission_are_refused(admin_client, client,
+                                                                                    django_user_model):
+    html = admin_client.get("/admin/signals/signaloutcome/performance/?since=2026-12-01&until=2026-11-01").content.decode()
+    assert "&#x27;until&#x27; must be after &#x27;since&#x27;." in html and 'role="img"' not in html
+    assert "Enter a valid date" in admin_client.get("/admin/signals/signaloutcome/performance/?since=yesterday").content.decode()
+    staff = django_user_model.objects.create_user("staffer", password="x", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/signals/signaloutcome/performance/").status_code == 403
+    client.logout()
+    assert client.get("/admin/signals/signaloutcome/performance/").status_code == 302  # to the login page
