@@ -215,9 +215,12 @@ def _better(a: Evaluation, b: Evaluation) -> bool:
 
 
 def train(*, horizon: int = HORIZON, folds: int = 5, since: datetime | None = None, limit: int | None = None,
-          advanced: bool | None = None, min_samples: int = MIN_SAMPLES, store: bool = True) -> TrainReport:
+          advanced: bool | None = None, min_samples: int = MIN_SAMPLES, store: bool = True,
+          progress=lambda message: None) -> TrainReport:
     """Evaluate walk-forward, then fit the winner on everything and store it (active if it beat the
-    baseline). `advanced` (default: the advanced_ml switch) lets gradient boosting compete."""
+    baseline). `advanced` (default: the advanced_ml switch) lets gradient boosting compete. `progress`
+    hears each step as it starts."""
+    progress("reading the signals with outcomes and their bars")
     data = dataset(horizon=horizon, since=since, limit=limit)
     if len(data) < min_samples:
         raise NotEnoughData(f"{len(data)} signals have a {horizon}-session outcome; at least {min_samples} are needed "
@@ -226,14 +229,18 @@ def train(*, horizon: int = HORIZON, folds: int = 5, since: datetime | None = No
         raise NotEnoughData("every outcome went the same way: there is nothing to learn")
     if advanced is None:
         advanced = flags.is_enabled("advanced_ml")
+    progress(f"walk-forward over {len(data)} signals: the baseline (score alone)")
     baseline = walk_forward("baseline", data, folds)
+    progress("walk-forward: logistic regression")
     candidates = [walk_forward(PredictionModel.Kind.LOGISTIC, data, folds)]
     if advanced:
+        progress("walk-forward: gradient boosting (about a minute per 100,000 signals)")
         candidates.append(walk_forward(PredictionModel.Kind.GRADIENT_BOOSTING, data, folds))
     winner = max(candidates, key=lambda c: ((c.auc or 0.0), -candidates.index(c)))  # a tie keeps the logistic
     report = TrainReport(samples=len(data), baseline=baseline, candidates=candidates, winner=winner,
                          beats_baseline=_better(winner, baseline))
     if store:
+        progress(f"fitting {winner.kind} on all {len(data)} signals")
         estimator = fitted(winner.kind, data.X, data.y)
         buffer = io.BytesIO()
         joblib.dump(estimator, buffer)

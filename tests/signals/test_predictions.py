@@ -144,16 +144,18 @@ def labelled_signals(n: int, predictive: bool, seed: int = 5) -> None:
     SignalOutcome.objects.bulk_create(outcomes)
 
 
-def train(*args) -> str:
+def train(*args, err: io.StringIO | None = None) -> str:
     out = io.StringIO()
-    call_command("train_signal_model", *args, stdout=out)
+    call_command("train_signal_model", *args, stdout=out, stderr=err or io.StringIO())
     return out.getvalue()
 
 
 @pytest.mark.django_db
 def test_train_signal_model_reports_stores_and_activates_a_model_that_beats_the_baseline():
     labelled_signals(600, predictive=True)
-    out = train()
+    progress = io.StringIO()
+    out = train(err=progress)
+    assert "walk-forward over 600 signals" in progress.getvalue() and "fitting logistic on all" in progress.getvalue()
     assert "600 signals, 5 walk-forward folds" in out
     assert "baseline" in out and "logistic" in out and "winner: logistic" in out
     assert "calibration, logistic: predicted -> observed" in out

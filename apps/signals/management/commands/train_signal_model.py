@@ -1,4 +1,5 @@
 import json
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,7 +33,8 @@ class Command(BaseCommand):
             raise CommandError("--limit must be positive")
         try:
             report = predictions.train(horizon=horizon, folds=folds, since=start_of_day(parse_day("--since", since)),
-                                       limit=limit, advanced=advanced, min_samples=min_samples, store=not dry_run)
+                                       limit=limit, advanced=advanced, min_samples=min_samples, store=not dry_run,
+                                       progress=self._progress(json or options.get("verbosity", 1) < 1))
         except predictions.NotEnoughData as exc:
             raise CommandError(str(exc)) from None
         if json:
@@ -60,6 +62,15 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(
                 f"Stored {report.model.version} inactive: its AUC does not beat the score alone; the active model "
                 f"(if any) is unchanged. Staff can still activate it in the admin."))
+
+
+    def _progress(self, quiet: bool):
+        started = time.monotonic()
+
+        def say(message: str) -> None:
+            if not quiet:
+                self.stderr.write(f"  [{time.monotonic() - started:5.1f} s] {message}")
+        return say
 
 
 def _json(data) -> str:
