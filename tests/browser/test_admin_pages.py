@@ -3,13 +3,11 @@ against the live test server, at the 1,400 px staff use. Skipped where Chromium 
 unless NT_BROWSER_TESTS=required (CI installs it and sets that)."""
 
 import os
-import random
 import shutil
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.signals.models import Signal, SignalOutcome
+from tests import factories
 from tests.conftest import PERSONA_PASSWORD
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver")
@@ -46,25 +44,11 @@ def log_in(browser, live_server, admin_user):
     browser.find_element(By.NAME, "username").send_keys(admin_user.username)
     browser.find_element(By.NAME, "password").send_keys(PERSONA_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    assert "Site administration" in browser.page_source or "/admin/" in browser.current_url
-
-
-def outcomes(n=400):
-    rnd = random.Random(5)
-    entry = datetime(2026, 11, 2, 21, tzinfo=UTC)
-    for i in range(n):
-        score = rnd.uniform(0, 100)
-        t = entry - timedelta(days=20) + timedelta(hours=1.2 * i)
-        signal = Signal.objects.create(symbol=f"S{i}", t=t, score=score, stance="BULLISH",
-                                       label="High-Conviction" if score >= 75 else "Watch")
-        excess = (score - 50) / 5000 + rnd.gauss(0, 0.01)
-        SignalOutcome.objects.create(signal=signal, horizon=5, entry_t=t + timedelta(hours=2),
-                                     exit_t=t + timedelta(days=7), ret=excess, benchmark_ret=0.0, excess_ret=excess,
-                                     direction_right=excess > 0, entry_price=10, exit_price=10)
+    assert browser.current_url == f"{live_server.url}/admin/", browser.current_url  # logged in: the index
 
 
 def test_the_performance_report_draws_its_charts_in_chromium(browser, live_server, admin_user):
-    outcomes()
+    factories.scored_outcomes()
     log_in(browser, live_server, admin_user)
     browser.get(f"{live_server.url}/admin/signals/signaloutcome/")
     link = browser.find_element(By.CSS_SELECTOR, "ul.object-tools a[href$='/signaloutcome/performance/']")

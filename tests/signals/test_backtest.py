@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from apps.signals import backtest
 from apps.signals.models import Signal, SignalOutcome
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 ENTRY = datetime(2026, 11, 2, 21, 0, tzinfo=UTC)
@@ -93,20 +94,6 @@ def test_the_api_answers_analysts_and_names_a_bad_parameter(client, django_user_
 
 # --- the admin's performance page ---------------------------------------------------------------
 
-def spread(n=400):
-    """n signals over 20 days, two labels; the higher the score, the likelier a positive excess."""
-    rnd = random.Random(11)
-    for i in range(n):
-        score = rnd.uniform(0, 100)
-        t = ENTRY - timedelta(days=20) + timedelta(hours=1.2 * i)
-        signal = Signal.objects.create(symbol=f"S{i}", t=t, score=score, stance="BULLISH",
-                                       label="High-Conviction" if score >= 75 else "Watch")
-        excess = (score - 50) / 5000 + rnd.gauss(0, 0.01)
-        SignalOutcome.objects.create(signal=signal, horizon=5, entry_t=t + timedelta(hours=2),
-                                     exit_t=t + timedelta(days=7), ret=excess, benchmark_ret=0.0, excess_ret=excess,
-                                     direction_right=excess > 0, entry_price=10, exit_price=10)
-
-
 def test_the_report_carries_each_labels_cumulative_excess_by_day():
     make()
     cumulative = backtest.backtest(horizon=5).cumulative
@@ -117,7 +104,7 @@ def test_the_report_carries_each_labels_cumulative_excess_by_day():
 
 
 def test_the_admin_performance_page_draws_both_charts_and_the_tables(admin_client):
-    spread()
+    factories.scored_outcomes()
     page = admin_client.get("/admin/signals/signaloutcome/performance/?horizon=5")
     assert page.status_code == 200
     html = page.content.decode()
