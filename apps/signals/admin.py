@@ -208,7 +208,9 @@ class SignalOutcomeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         """The backtest report with its charts: cumulative excess return per label, hit rate by decile."""
         if not request.user.has_perm("signals.view_signaloutcome"):
             raise PermissionDenied
-        form = PerformanceForm(request.GET or {"horizon": "5"})
+        params = request.GET.copy()
+        params.setdefault("horizon", "5")  # a link with only dates still gets the default horizon
+        form = PerformanceForm(params)
         report = None
         if form.is_valid():
             report = backtest.backtest(horizon=int(form.cleaned_data["horizon"]),

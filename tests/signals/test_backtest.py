@@ -129,6 +129,8 @@ def test_bad_dates_are_shown_as_errors_and_staff_without_the_permission_are_refu
     html = admin_client.get("/admin/signals/signaloutcome/performance/?since=2026-12-01&until=2026-11-01").content.decode()
     assert "&#x27;until&#x27; must be after &#x27;since&#x27;." in html and 'role="img"' not in html
     assert "Enter a valid date" in admin_client.get("/admin/signals/signaloutcome/performance/?since=yesterday").content.decode()
+    dated = admin_client.get("/admin/signals/signaloutcome/performance/?since=2026-10-01").content.decode()
+    assert "+5 sessions:" in dated and "This field is required" not in dated
     staff = django_user_model.objects.create_user("staffer", password="x", is_staff=True)
     client.force_login(staff)
     assert client.get("/admin/signals/signaloutcome/performance/").status_code == 403
