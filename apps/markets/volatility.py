@@ -18,6 +18,7 @@ from apps.markets.models import Interval, PriceBar
 
 LAMBDA = 0.94
 LOOKBACK = 60  # sessions read before a moment
+LIQUIDITY_SESSIONS = 20  # sessions whose median dollar volume is the liquidity
 MIN_RETURNS = 10  # fewer known returns: no forecast
 _SEED = 10  # returns whose mean square seeds the recursion
 
@@ -25,7 +26,7 @@ _SEED = 10  # returns whose mean square seeds the recursion
 @dataclass(frozen=True)
 class Stats:
     sigma: float | None  # next session's 1-sigma move, as a fraction (0.02 = 2 %)
-    dollar_volume: float | None  # median close x volume over the last 20 known sessions
+    dollar_volume: float | None  # median close x volume over the last LIQUIDITY_SESSIONS known sessions
 
 
 def ewma_sigma(closes: Sequence[float], lam: float = LAMBDA) -> float | None:
@@ -64,6 +65,6 @@ class History:
         times, adjusted, dollars = self._series.get(symbol, ((), (), ()))
         end = bisect_right(times, moment)
         start = max(0, end - LOOKBACK)
-        recent = [d for d in dollars[max(start, end - 20):end] if d > 0]
+        recent = [d for d in dollars[max(start, end - LIQUIDITY_SESSIONS):end] if d > 0]
         return Stats(sigma=ewma_sigma(adjusted[start:end]),
                      dollar_volume=statistics.median(recent) if recent else None)

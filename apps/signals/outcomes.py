@@ -68,6 +68,7 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
     rows = []
     for signal in wanted:
         entry = bisect_right(closes, signal.t)  # the first close strictly after the signal
+        sigma = history.stats_at(signal.symbol, signal.t).sigma if history is not None else None
         for horizon in SignalOutcome.HORIZONS:
             if (signal.pk, horizon) in done:
                 continue
@@ -80,10 +81,8 @@ def outcomes_compute(*, signals: list[Signal], now: datetime | None = None) -> O
             if row is None:
                 result.waiting += 1
                 continue
-            if history is not None and row.excess_ret is not None:
-                sigma = history.stats_at(signal.symbol, signal.t).sigma
-                if sigma:
-                    row.excess_sigma = row.excess_ret / (sigma * math.sqrt(horizon))
+            if sigma and row.excess_ret is not None:
+                row.excess_sigma = row.excess_ret / (sigma * math.sqrt(horizon))
             rows.append(row)
     with transaction.atomic():
         SignalOutcome.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

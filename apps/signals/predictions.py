@@ -41,11 +41,11 @@ from apps import flags
 from apps.articles.models import CatalystType
 from apps.markets.volatility import History
 from apps.signals.models import OutcomeStatus, PredictionModel, Signal, SignalOutcome
+from apps.signals.outcomes import STANCE_SIGN
 
 logger = structlog.get_logger(__name__)
 
 HORIZON = 5
-STANCES = {"BULLISH": 1.0, "BEARISH": -1.0}
 CATALYSTS = [choice.value for choice in CatalystType]
 FEATURES = (["score", "sentiment", "magnitude", "novelty", "credibility", "raw", "confidence", "stance",
              "log_dollar_volume", "volatility"] + [f"catalyst_{name}" for name in CATALYSTS])
@@ -66,7 +66,7 @@ def feature_row(*, score: float, features: dict, stance: str, catalyst: str | No
         return float(value) if isinstance(value, int | float) else math.nan
 
     return ([float(score), part("sentiment"), part("magnitude"), part("novelty"), part("credibility"), part("raw"),
-             part("confidence"), STANCES.get(stance, 0.0),
+             part("confidence"), float(STANCE_SIGN.get(stance, 0)),
              math.log10(dollar_volume) if dollar_volume else math.nan, sigma if sigma is not None else math.nan]
             + [1.0 if catalyst == name else 0.0 for name in CATALYSTS])
 

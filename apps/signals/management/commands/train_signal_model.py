@@ -24,9 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--advanced", action="store_true", default=None,
                             help="let gradient boosting compete whatever the advanced_ml switch says")
         parser.add_argument("--dry-run", action="store_true", help="evaluate only; store nothing")
-        parser.add_argument("--json", action="store_true", help="the report as JSON")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="the report as JSON")
 
-    def handle(self, *args, horizon, folds, since, limit, min_samples, advanced, dry_run, json: bool, **options):
+    def handle(self, *args, horizon, folds, since, limit, min_samples, advanced, dry_run, as_json, **options):
         if folds < 2:
             raise CommandError("--folds must be at least 2")
         if limit is not None and limit < 1:
@@ -34,11 +34,11 @@ class Command(BaseCommand):
         try:
             report = predictions.train(horizon=horizon, folds=folds, since=start_of_day(parse_day("--since", since)),
                                        limit=limit, advanced=advanced, min_samples=min_samples, store=not dry_run,
-                                       progress=self._progress(json or options.get("verbosity", 1) < 1))
+                                       progress=self._progress(as_json or options.get("verbosity", 1) < 1))
         except predictions.NotEnoughData as exc:
             raise CommandError(str(exc)) from None
-        if json:
-            self.stdout.write(_json(report.as_dict()))
+        if as_json:
+            self.stdout.write(json.dumps(report.as_dict(), indent=2))
             return
         self.stdout.write(f"{report.samples} signals, {folds} walk-forward folds (each predicted by a model of the "
                           f"folds before it only), +{horizon} sessions")
@@ -71,7 +71,3 @@ class Command(BaseCommand):
             if not quiet:
                 self.stderr.write(f"  [{time.monotonic() - started:5.1f} s] {message}")
         return say
-
-
-def _json(data) -> str:
-    return json.dumps(data, indent=2)
