@@ -278,10 +278,16 @@ def active_model() -> tuple[PredictionModel, object] | None:
 
 def annotate(signals: list[Signal], *, catalyst: str | None) -> None:
     """Set predicted_up / model_version (ml_predictions) and expected_move (time_series_forecasting) on
-    these just-made signals, and save them."""
+    these just-made signals, and save them. With both switches off it costs two flag checks: no
+    savepoint, no query (it runs for every analysis)."""
     predict, forecast = flags.is_enabled("ml_predictions"), flags.is_enabled("time_series_forecasting")
     if not signals or not (predict or forecast):
         return
+    with transaction.atomic():  # a savepoint: a failure here leaves the caller's transaction usable
+        _annotate(signals, catalyst=catalyst, predict=predict, forecast=forecast)
+
+
+def _annotate(signals: list[Signal], *, catalyst: str | None, predict: bool, forecast: bool) -> None:
     model = active_model() if predict else None
     history = History.load({s.symbol for s in signals}, min(s.t for s in signals), max(s.t for s in signals))
     rows = []

@@ -63,8 +63,7 @@ def _annotate(signals: list[Signal], *, catalyst: str) -> None:
     """The prediction flags' additions (apps/signals/predictions.py). A failure there is logged and
     costs only the additions: the signals themselves stand."""
     try:
-        with transaction.atomic():
-            predictions.annotate(signals, catalyst=catalyst)
+        predictions.annotate(signals, catalyst=catalyst)
     except Exception:  # noqa: BLE001 - whatever the model or its blob raises
         logger.exception("signal_predictions_failed", symbols=[s.symbol for s in signals])
 
