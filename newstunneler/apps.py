@@ -3,7 +3,7 @@ from django.conf import settings
 
 
 class NewsTunnelerConfig(AppConfig):
-    """Project-wide wiring: starts the embedded Redis when no REDIS_URL is set."""
+    """Project-wide wiring: starts the embedded Redis when no REDIS_URL is set; registers the project's checks."""
 
     name = "newstunneler"
     verbose_name = "News Tunneler"
@@ -11,6 +11,8 @@ class NewsTunnelerConfig(AppConfig):
     started_embedded_redis = False
 
     def ready(self):
+        from newstunneler import bulk  # noqa: F401 - registers its system check
+
         if settings.EMBEDDED_REDIS:
             from newstunneler import embedded_redis
 

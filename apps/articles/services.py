@@ -14,6 +14,7 @@ from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker,
 from apps.articles.recent import recent_titles
 from apps.articles.tickers import TickerMatch, resolve, symbol_table
 from apps.jobs.enqueue import Call, enqueue, enqueue_many
+from newstunneler import bulk
 from newstunneler.netguard import check_url, check_url_syntax
 
 logger = structlog.get_logger(__name__)
@@ -147,28 +148,26 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
     only itself. Returns the rows this call stored (with their ids)."""
     for article, _ in fresh:
         article.source = source
-    refused = 0
+    articles = [article for article, _ in fresh]
+    refused, ids = 0, {}
     try:
         with transaction.atomic():  # a savepoint: a refused batch must not spoil the caller's transaction
-            Article.objects.bulk_create([article for article, _ in fresh], ignore_conflicts=True)
+            ids = dict(bulk.insert(Article, articles, ignore_conflicts=True, returning=("url_hash", "id")))
     except DatabaseError:
-        for article, _ in fresh:
+        for article in articles:
             try:
                 with transaction.atomic():
-                    Article.objects.bulk_create([article], ignore_conflicts=True)
+                    ids.update(bulk.insert(Article, [article], ignore_conflicts=True, returning=("url_hash", "id")))
             except DatabaseError as exc:
                 refused += 1
                 result.refuse(f"the database refused {article.url[:200]!r}: {exc}")
-    # ignore_conflicts returns no primary keys on every backend: read them back by hash.
-    # A row another poller inserted at the same moment has another fetched_at: not ours to score.
-    ids = dict(
-        Article.objects.filter(url_hash__in=[a.url_hash for a, _ in fresh], fetched_at=fetched_at, source=source)
-        .values_list("url_hash", "id")
-    )
+    # Only the rows this statement inserted come back: one another poller stored at the same moment is
+    # not ours to score (it counts as a duplicate).
     stored = []
     for article, matches in fresh:
         if article.url_hash in ids:
             article.pk = ids[article.url_hash]
+            article._state.adding = False
             stored.append((article, matches))
     result.new = len(stored)
     result.duplicates += len(fresh) - len(stored) - refused
@@ -186,11 +185,9 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
     for article, matches in stored:
         scores.append(_build_score(article, matches, policy, source, recent, batch))
         batch.add(article.title)
-    ArticleScore.objects.bulk_create(scores, ignore_conflicts=True)
-    ArticleTicker.objects.bulk_create(
-        [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence) for a, matches in stored for m in matches],
-        ignore_conflicts=True,
-    )
+    bulk.insert(ArticleScore, scores, ignore_conflicts=True)
+    bulk.insert(ArticleTicker, [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence)
+                                for a, matches in stored for m in matches], ignore_conflicts=True)
     if queue_analyses:
         result.analyses_queued = enqueue_many(
             "analyze_article", [(score.article_id,) for score in scores if score.total >= policy.alert_threshold])

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps import flags
 from apps.jobs.models import Job
 from apps.jobs.registry import get_actor
+from newstunneler import bulk
 from newstunneler.middleware import current_request_id
 
 
@@ -72,11 +73,11 @@ def _enqueue_batch(actor_name: str, actor, calls: list[Call], delay: timedelta |
     jobs = [Job(id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(call.args),
                 kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=request_id, next_retry_at=retry_at)
             for call, message in zip(calls, messages, strict=True)]
+    keyed = [job for job in jobs if job.dedupe_key]
     with transaction.atomic():  # a savepoint: the whole batch, or none of it
         # Conflicts can only be dedupe keys (ids are fresh uuids): those rows are left out, and looked up.
-        Job.objects.bulk_create(jobs, ignore_conflicts=any(call.dedupe_key for call in calls))
-    keyed = [job for job in jobs if job.dedupe_key]
-    stored = set(Job.objects.filter(pk__in=[job.pk for job in keyed]).values_list("id", flat=True)) if keyed else set()
+        inserted = bulk.insert(Job, jobs, ignore_conflicts=bool(keyed), returning=("id",) if keyed else ())
+    stored = {job_id for (job_id,) in inserted}
     holders = dict(Job.objects.live().filter(dedupe_key__in=[job.dedupe_key for job in keyed if job.pk not in stored])
                    .values_list("dedupe_key", "id")) if len(stored) < len(keyed) else {}
     ids, sent = [], []

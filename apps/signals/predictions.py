@@ -15,6 +15,9 @@ naive baseline (a logistic fit of the score alone).
   one only if it beats the baseline out of sample (otherwise it is stored inactive, and says why).
 - `ml_predictions` on: new signals carry `predicted_up` and `model_version`.
 - `time_series_forecasting` on: new signals carry `expected_move` (the 1-session 1-sigma move, %).
+
+scikit-learn and joblib are imported where a model is fitted or loaded, not with this module: every
+worker imports it (signals_from_analysis), and scikit-learn takes 1.5 s to import.
 """
 
 import io
@@ -23,19 +26,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import joblib
 import numpy as np
 import structlog
 from django.db import transaction
 from django.utils import timezone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from apps import flags
 from apps.articles.models import CatalystType
@@ -112,14 +106,23 @@ def dataset(*, horizon: int = HORIZON, since: datetime | None = None, limit: int
 def _imputer():
     """Unknown values (a symbol without bars) as the median, flagged in a column of their own; a feature
     unknown everywhere becomes zeros (HistGradientBoosting's own NaN handling fails on those)."""
+    from sklearn.impute import SimpleImputer
+
     return SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
 
 
 def _logistic():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return make_pipeline(_imputer(), StandardScaler(), LogisticRegression(max_iter=1000))
 
 
 def _gradient_boosting():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+
     return make_pipeline(_imputer(), HistGradientBoostingClassifier(
         max_iter=150, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0, random_state=0))
 
@@ -128,6 +131,10 @@ class ScoreOnly:
     """The naive baseline: a calibrated logistic fit of the score alone (column 0)."""
 
     def __init__(self):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         self.model = make_pipeline(StandardScaler(), LogisticRegression())
 
     def fit(self, X, y):
@@ -141,6 +148,9 @@ class ScoreOnly:
 def fitted(kind: str, X: np.ndarray, y: np.ndarray):
     """A model of `kind` fitted on (X, y), calibrated (sigmoid, over time-ordered splits) when there is
     enough of both classes to calibrate."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import TimeSeriesSplit
+
     if kind == "baseline":
         return ScoreOnly().fit(X, y)
     estimator = _gradient_boosting() if kind == PredictionModel.Kind.GRADIENT_BOOSTING else _logistic()
@@ -176,6 +186,8 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict
 def walk_forward(kind: str, data: Dataset, folds: int = 5) -> Evaluation:
     """Out-of-sample predictions of every block after the first, each from a model fitted on the blocks
     before it only."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     edges = np.linspace(0, len(data), folds + 2).astype(int)
     truth, predicted = [], []
     for k in range(1, folds + 1):
@@ -242,6 +254,8 @@ def train(*, horizon: int = HORIZON, folds: int = 5, since: datetime | None = No
     if store:
         progress(f"fitting {winner.kind} on all {len(data)} signals")
         estimator = fitted(winner.kind, data.X, data.y)
+        import joblib
+
         buffer = io.BytesIO()
         joblib.dump(estimator, buffer)
         version = f"{winner.kind}-{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
@@ -271,6 +285,8 @@ def active_model() -> tuple[PredictionModel, object] | None:
         if row.features != FEATURES:
             logger.warning("signal_model_stale", version=row.version, reason="trained on other features")
             return None
+        import joblib
+
         blob = PredictionModel.objects.values_list("blob", flat=True).get(pk=row.pk)
         _loaded[row.pk] = joblib.load(io.BytesIO(bytes(blob)))
     return row, _loaded[row.pk]
