@@ -1,5 +1,12 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin.apps import AdminConfig
+
+
+class NewsTunnelerAdminConfig(AdminConfig):
+    """django.contrib.admin with the project's site (the operations overview on its index)."""
+
+    default_site = "newstunneler.admin.NewsTunnelerAdminSite"
 
 
 class NewsTunnelerConfig(AppConfig):

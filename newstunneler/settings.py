@@ -65,7 +65,7 @@ SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django_prometheus",
-    "django.contrib.admin",
+    "newstunneler.apps.NewsTunnelerAdminConfig",  # django.contrib.admin with the overview on its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -24,9 +24,6 @@ urlpatterns = [
     path("api/v1/", include("apps.billing.urls")),
 ]
 
-admin.site.site_header = "News Tunneler"
-admin.site.site_title = "News Tunneler admin"
-admin.site.index_title = "Operations"
 
 handler404 = "newstunneler.api.not_found"
 handler400 = "newstunneler.api.bad_request"

@@ -7,14 +7,31 @@ from django.utils.html import format_html
 
 from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, LlmSpend, ScoringPolicy, Source
 from apps.jobs.enqueue import enqueue
-from newstunneler.admin import ReadOnlyAdmin
+from newstunneler.admin import ReadOnlyAdmin, recent_filter
+
+
+class HealthFilter(admin.SimpleListFilter):
+    """?health=failing lists the failing sources worst first (the overview links here)."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [("ok", "polling fine"), ("failing", "failing")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ok":
+            return queryset.filter(consecutive_failures=0)
+        if self.value() == "failing":
+            return queryset.filter(consecutive_failures__gt=0).order_by("-consecutive_failures", "last_success_at", "id")
+        return queryset
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "feed_link", "enabled", "credibility", "last_success_at", "consecutive_failures",
                     "last_error_kind", "next_poll_at", "articles_ingested"]
-    list_filter = ["enabled", "last_error_kind"]
+    list_filter = ["enabled", HealthFilter, "last_error_kind"]
     search_fields = ["name", "url", "feed_title"]
     readonly_fields = ["site_url", "feed_title", "etag", "last_modified", "last_polled_at", "last_success_at",
                        "next_poll_at", "consecutive_failures", "last_error_kind", "last_error", "last_warning",
@@ -98,7 +115,9 @@ class AnalysisInline(admin.StackedInline):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "source", "published_at", "symbols_column", "score_column", "stance_column"]
-    list_filter = [ScoreRangeFilter, TickerFilter, "source", "analysis__stance"]
+    list_filter = [ScoreRangeFilter, TickerFilter, recent_filter("fetched_at", title="fetched", parameter="fetched"),
+                   recent_filter("analysis__created_at", title="analysed", parameter="analysed"), "source",
+                   "analysis__stance"]
     list_select_related = ["source", "score", "analysis"]
     search_fields = ["title", "url", "summary"]
     date_hierarchy = "published_at"

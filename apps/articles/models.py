@@ -79,7 +79,8 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["source", "-published_at"], name="article_source_pub_idx")]
+        indexes = [models.Index(fields=["source", "-published_at"], name="article_source_pub_idx"),
+                   models.Index(fields=["fetched_at"], name="article_fetched_idx")]  # the overview's articles per hour
         permissions = [("request_analysis", "Can ask for an analysis of an article")]
 
     def __str__(self):

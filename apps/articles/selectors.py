@@ -1,8 +1,8 @@
 """Reads of the articles app."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from apps.articles.models import Article
+from apps.articles.models import Article, Source
 from apps.articles.search import search_articles
 
 
@@ -18,3 +18,15 @@ def article_list(*, q: str = "", min_score: float | None = None, ticker: str = "
     if since is not None:
         articles = articles.filter(published_at__gte=since)
     return search_articles(articles, q) if q else articles
+
+
+def source_health(*, worst: int = 10) -> dict:
+    """Enabled sources polling fine and failing, and the `worst` failing ones (most consecutive failures first)."""
+    enabled = Source.objects.filter(enabled=True)
+    counts = enabled.aggregate(ok=Count("id", filter=Q(consecutive_failures=0)),
+                               failing=Count("id", filter=Q(consecutive_failures__gt=0)))
+    failing = list(enabled.filter(consecutive_failures__gt=0)
+                   .order_by("-consecutive_failures", "last_success_at", "id")
+                   .only("id", "name", "url", "consecutive_failures", "last_error_kind", "last_error", "last_success_at")
+                   [:worst])
+    return {**counts, "worst": failing}

@@ -33,7 +33,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "plan", "active", "created_at"]
     list_filter = ["plan", "active"]
     search_fields = ["name", "owner__username", "owner__email"]
-    raw_id_fields = ["owner"]
+    autocomplete_fields = ["owner"]  # type a username or email, not a numeric id
     list_select_related = ["owner", "plan"]
     readonly_fields = ["this_month"]
     inlines = [ApiKeyInline]

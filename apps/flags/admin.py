@@ -2,13 +2,15 @@
 change log with rollback."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from waffle.admin import FlagAdmin as WaffleFlagAdmin
 from waffle.admin import SwitchAdmin as WaffleSwitchAdmin
 from waffle.models import Flag, Switch
 
 from apps.flags import checks, services
 from apps.flags.audit import changed_by
-from apps.flags.models import FlagChange
+from apps.flags.models import FlagChange, describe_state
 from apps.flags.registry import FLAGS
 from newstunneler.admin import ReadOnlyAdmin
 
@@ -60,18 +62,36 @@ class FlagAdmin(AuditedMixin, WaffleFlagAdmin):
 
 @admin.register(FlagChange)
 class FlagChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ["at", "name", "kind", "source", "user", "old", "new"]
+    list_display = ["at", "name", "kind", "source", "user", "old_state", "new_state"]
     list_filter = ["source", "kind", "name"]
     search_fields = ["name"]
-    readonly_fields = ["at", "name", "kind", "source", "user", "old", "new"]
+    readonly_fields = ["at", "name", "kind", "source", "user", "old_state", "new_state"]
     actions = ["roll_back"]
+
+    @admin.display(description="before")
+    def old_state(self, obj):
+        return describe_state(obj.old)
+
+    @admin.display(description="after")
+    def new_state(self, obj):
+        return describe_state(obj.new)
 
     @admin.action(description="Roll back: restore the state before the selected change")
     def roll_back(self, request, queryset):
-        for change in queryset.order_by("-at", "-id")[:20]:
+        """A confirmation page first (what each flag goes back to); the confirmed POST rolls back."""
+        changes = list(queryset.order_by("-at", "-id")[:20])
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(request, "admin/flags/confirm_rollback.html", {
+                **self.admin_site.each_context(request), "title": f"Roll back {len(changes)} flag change(s)?",
+                "opts": self.model._meta, "changes": changes, "more": queryset.count() - len(changes),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+            })
+        for change in changes:
             if change.old is None:
                 self.message_user(request, f"{change.name}: nothing to restore (the flag was created then).",
                                   messages.WARNING)
                 continue
             services.flag_rollback(change=change, user=request.user)
-            self.message_user(request, f"{change.name} restored to {change.old}.", messages.SUCCESS)
+            self.message_user(request, f"{change.name} restored to {describe_state(change.old)}.", messages.SUCCESS)
+        return None

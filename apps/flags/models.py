@@ -26,4 +26,32 @@ class FlagChange(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.name}: {self.old} -> {self.new}"
+        return f"{self.name}: {self.old_state_text} → {self.new_state_text}"
+
+    @property
+    def old_state_text(self) -> str:
+        return describe_state(self.old)
+
+    @property
+    def new_state_text(self) -> str:
+        return describe_state(self.new)
+
+
+def describe_state(state: dict | None) -> str:
+    """A flag's recorded state in words ("on", "off", "everyone: unset, percent: 10, users: ann, bob"),
+    never a Python repr."""
+    if state is None:
+        return "absent"
+    if set(state) == {"active"}:  # a switch
+        return "on" if state["active"] else "off"
+
+    def word(value) -> str:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if value is None or value == "":
+            return "unset"
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return str(value)
+
+    return "; ".join(f"{key}: {word(value)}" for key, value in state.items())

@@ -1,18 +1,25 @@
-"""Operations admin: jobs, dead letters (requeue / discard / delete with confirmation), a dashboard,
-workers, schedules and the audit log. Arguments and tracebacks come from outside: always escaped."""
+"""Operations admin: jobs (Requeue and Discard on a job's own page too), dead letters (requeue / discard /
+delete with confirmation, one by one or a whole group of the same error), workers, schedules and the
+audit log. The overview is the admin index (newstunneler/overview.py). Arguments and tracebacks come
+from outside: always escaped."""
 
 from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, Min, Q
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_dramatiq.models import Task
 
-from apps.jobs import services
+from apps.jobs import selectors, services
 from apps.jobs.models import DeadLetter, Job, JobStatus, OperatorAction, Schedule, WorkerHeartbeat
+
+if admin.site.is_registered(Task):  # django_dramatiq's own task list: the ledger (Jobs) is the one job list
+    admin.site.unregister(Task)
 
 ACTIONS = {
     "requeue": ("Requeue", "sent again as new jobs (the old rows stay, marked discarded if dead)"),
@@ -47,6 +54,23 @@ class ErrorClassFilter(DistinctValueFilter):
     parameter_name = field = "error_class"
 
 
+class DiedFilter(admin.SimpleListFilter):
+    """?died=1h: jobs that died in the last hour, including those since requeued or discarded (the
+    overview's "died, last hour" links here)."""
+
+    title = "died"
+    parameter_name = "died"
+    WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+
+    def lookups(self, request, model_admin):
+        return [("1h", "in the last hour"), ("24h", "in the last 24 hours")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.WINDOWS:
+            return queryset
+        return queryset.filter(pk__in=selectors.died(since=timezone.now() - self.WINDOWS[self.value()]).values("pk"))
+
+
 def _pre(value) -> str:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', value)
 
@@ -55,12 +79,13 @@ def _pre(value) -> str:
 class JobAdmin(admin.ModelAdmin):
     list_display = ["short_id", "actor", "args_short", "queue", "status", "attempts", "error_class", "enqueued_at",
                     "duration"]
-    list_filter = ["status", ActorFilter, QueueFilter, ErrorClassFilter, "enqueued_at"]
+    list_filter = ["status", DiedFilter, ActorFilter, QueueFilter, ErrorClassFilter, "enqueued_at"]
     search_fields = ["id", "actor", "args", "kwargs", "error_message", "dedupe_key", "request_id"]
     date_hierarchy = "enqueued_at"
     list_select_related = ["requeued_from"]
     actions = ["requeue_jobs", "discard_jobs", "delete_jobs"]
     change_list_template = "admin/jobs/job/change_list.html"
+    change_form_template = "admin/jobs/job/change_form.html"
     fields = ["id", "actor", "queue", "status", "attempts", "args_pre", "kwargs_pre", "error_class", "error_message_pre",
               "traceback_pre", "next_retry_at", "enqueued_at", "started_at", "finished_at", "duration_ms", "worker",
               "dedupe_key", "request_id", "requeued_from"]
@@ -90,8 +115,8 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="args")
     def args_short(self, obj):
-        text = ", ".join(map(repr, obj.args)) + (f", **{obj.kwargs!r}" if obj.kwargs else "")
-        return text[:80] + ("…" if len(text) > 80 else "")
+        text = obj.call_text
+        return format_html('<span title="{}">{}</span>', text, text[:80] + ("…" if len(text) > 80 else ""))
 
     @admin.display(description="args")
     def args_pre(self, obj):
@@ -155,25 +180,8 @@ class JobAdmin(admin.ModelAdmin):
         return [path("dashboard/", self.admin_site.admin_view(self.dashboard), name="jobs_dashboard"), *super().get_urls()]
 
     def dashboard(self, request):
-        now = timezone.now()
-        hour_ago = now - timedelta(hours=1)
-        jobs = Job.objects.all()
-        by_queue = jobs.values("queue").annotate(
-            total=Count("id"), **{status: Count("id", filter=Q(status=status)) for status in JobStatus.values}
-        ).order_by("queue")
-        oldest = jobs.filter(status=JobStatus.QUEUED).aggregate(oldest=Min("enqueued_at"))["oldest"]
-        context = {
-            **self.admin_site.each_context(request), "title": "Jobs dashboard", "opts": self.model._meta,
-            "statuses": JobStatus.values, "by_queue": by_queue,
-            "by_status": dict(jobs.values_list("status").annotate(n=Count("id")).order_by()),
-            "oldest_queued_age": (now - oldest) if oldest else None,
-            "succeeded_last_hour": jobs.filter(status=JobStatus.SUCCEEDED, finished_at__gte=hour_ago).count(),
-            "failed_last_hour": jobs.filter(status=JobStatus.DEAD, finished_at__gte=hour_ago).count(),
-            "retrying": jobs.filter(status=JobStatus.RETRYING).count(),
-            "dead": jobs.filter(status=JobStatus.DEAD).count(),
-            "workers": [w for w in WorkerHeartbeat.objects.all() if w.is_alive(now)],
-        }
-        return TemplateResponse(request, "admin/jobs/dashboard.html", context)
+        """The old jobs dashboard's address: the overview on the admin index replaced it."""
+        return HttpResponseRedirect(reverse("admin:index") + "#nt-overview")
 
 
 @admin.register(DeadLetter)
@@ -181,13 +189,60 @@ class DeadLetterAdmin(JobAdmin):
     list_display = ["short_id", "actor", "args_short", "queue", "attempts", "error_class", "error_summary", "finished_at"]
     list_filter = [ActorFilter, QueueFilter, ErrorClassFilter, "finished_at"]
     date_hierarchy = "finished_at"
+    change_list_template = "admin/jobs/deadletter/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status=JobStatus.DEAD)
 
     @admin.display(description="error")
     def error_summary(self, obj):
-        return obj.error_message[:120]
+        text = obj.error_message
+        return format_html('<span title="{}">{}</span>', text[:2000], text[:160] + ("…" if len(text) > 160 else ""))
+
+    def get_urls(self):
+        return [path("groups/", self.admin_site.admin_view(self.groups), name="jobs_deadletter_groups"),
+                *super().get_urls()]
+
+    def groups(self, request):
+        """The dead letters grouped by error fingerprint (class + message with numbers and ids normalised);
+        POST requeues or discards one whole group, after a confirmation page, audited as any action."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._group_action(request)
+        groups, total = selectors.dead_letter_groups()
+        return TemplateResponse(request, "admin/jobs/deadletter/groups.html", {
+            **self.admin_site.each_context(request), "title": "Dead letters by error", "opts": self.model._meta,
+            "groups": groups, "total": total, "covered": sum(g.count for g in groups),
+            "can_act": self.has_view_permission(request) and request.user.has_perm("jobs.change_job"),
+        })
+
+    def _group_action(self, request):
+        if not request.user.has_perm("jobs.change_job"):
+            raise PermissionDenied
+        action, key = request.POST.get("action"), request.POST.get("fingerprint", "")
+        back = HttpResponseRedirect(reverse("admin:jobs_deadletter_groups"))
+        if action not in ("requeue", "discard"):
+            self.message_user(request, "Unknown action: choose Requeue or Discard.", messages.ERROR)
+            return back
+        group = selectors.dead_letter_group(key)
+        if group is None:
+            self.message_user(request, "That group has no dead letters any more (requeued or discarded meanwhile).",
+                              messages.WARNING)
+            return back
+        label, effect = ACTIONS[action]
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(request, "admin/jobs/deadletter/confirm_group.html", {
+                **self.admin_site.each_context(request), "title": f"{label} {group.count} dead letter(s)?",
+                "opts": self.model._meta, "group": group, "action": action, "label": label, "effect": effect,
+            })
+        jobs = list(Job.objects.dead().filter(pk__in=group.job_ids))
+        if action == "requeue":
+            done = len(services.job_requeue(jobs=jobs, user=request.user))
+        else:
+            done = services.job_discard(jobs=jobs, user=request.user)
+        self.message_user(request, f"{label}: {done} dead letter(s) of “{group.fingerprint}”.", messages.SUCCESS)
+        return back
 
 
 @admin.register(WorkerHeartbeat)

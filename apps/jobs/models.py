@@ -1,5 +1,6 @@
 """The job ledger: one row per Dramatiq message, schedules, worker heartbeats and the operators' audit log."""
 
+import json
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -80,6 +81,13 @@ class Job(models.Model):
     def __str__(self):
         return f"{self.actor} {self.id[:8]} ({self.status})"
 
+    @property
+    def call_text(self) -> str:
+        """The arguments as JSON values (what the admin shows; never a Python repr)."""
+        args = [json.dumps(arg, default=str, ensure_ascii=False) for arg in self.args or []]
+        kwargs = [f"{key}={json.dumps(value, default=str, ensure_ascii=False)}" for key, value in (self.kwargs or {}).items()]
+        return ", ".join(args + kwargs)
+
 
 class DeadLetter(Job):
     """The dead jobs, as their own admin list."""
@@ -107,6 +115,11 @@ class WorkerHeartbeat(models.Model):
     @property
     def name(self) -> str:
         return f"{self.host}:{self.pid}"
+
+    @property
+    def queue_names(self) -> list[str]:
+        """The queues it consumes, without Dramatiq's delay queues (<queue>.DQ) beside them."""
+        return [queue for queue in self.queues if not queue.endswith((".DQ", ".XQ"))]
 
     def is_alive(self, now: datetime | None = None) -> bool:
         return ((now or timezone.now()) - self.last_seen).total_seconds() <= settings.JOBS_WORKER_DEAD_AFTER

@@ -53,7 +53,9 @@ def job_requeue(*, jobs, user=None, force: bool = False) -> list[str]:
     Job.objects.filter(pk__in=old_ids, dedupe_key__isnull=False).update(dedupe_key=None)  # (the new jobs take them)
     new_ids = [enqueue(job.actor, *job.args, requeued_from=job, dedupe_key=job.dedupe_key, **job.kwargs)
                for job in jobs]
-    Job.objects.filter(pk__in=old_ids, status__in=[JobStatus.DEAD, JobStatus.QUEUED, JobStatus.RETRYING]).update(
+    # A dead job keeps the time it died (the overview counts deaths by it); a waiting one ends now.
+    Job.objects.filter(pk__in=old_ids, status=JobStatus.DEAD).update(status=JobStatus.DISCARDED)
+    Job.objects.filter(pk__in=old_ids, status__in=[JobStatus.QUEUED, JobStatus.RETRYING]).update(
         status=JobStatus.DISCARDED, finished_at=timezone.now())
     delivery.read_before_running(old_ids)
     forced = f" (forced: {len(refused)} {', '.join(sorted({job.status for job in refused}))})" if refused else ""
@@ -65,7 +67,9 @@ def job_requeue(*, jobs, user=None, force: bool = False) -> list[str]:
 def job_discard(*, jobs, user=None) -> int:
     """Mark jobs discarded: a queued copy still in the broker is skipped when it arrives."""
     ids = [job.pk for job in jobs]
-    count = Job.objects.filter(pk__in=ids).exclude(status__in=[JobStatus.SUCCEEDED, JobStatus.RUNNING]).update(
+    count = Job.objects.filter(pk__in=ids, status=JobStatus.DEAD).update(status=JobStatus.DISCARDED)  # keeps its death time
+    count += Job.objects.filter(pk__in=ids).exclude(
+        status__in=[JobStatus.SUCCEEDED, JobStatus.RUNNING, JobStatus.DISCARDED]).update(
         status=JobStatus.DISCARDED, finished_at=timezone.now())
     delivery.read_before_running(ids)
     audit(user=user, action="discard", job_ids=ids, detail=f"{count} discarded")

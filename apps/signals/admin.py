@@ -18,7 +18,7 @@ from apps.signals.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from newstunneler.admin import ReadOnlyAdmin
+from newstunneler.admin import ReadOnlyAdmin, recent_filter
 
 
 class SignalOutcomeInline(ReadOnlyAdmin, admin.TabularInline):
@@ -33,7 +33,7 @@ class SignalOutcomeInline(ReadOnlyAdmin, admin.TabularInline):
 @admin.register(Signal)
 class SignalAdmin(admin.ModelAdmin):
     list_display = ["symbol", "t", "score_column", "label", "stance", "article_link"]
-    list_filter = ["label", "stance"]
+    list_filter = ["label", "stance", recent_filter("created_at", title="created", parameter="created")]
     search_fields = ["symbol", "article__title"]
     list_select_related = ["article"]
     date_hierarchy = "t"

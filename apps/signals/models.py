@@ -51,6 +51,7 @@ class Signal(models.Model):
             models.Index(fields=["symbol", "-t"], name="signal_symbol_t_idx"),
             models.Index(fields=["-t"], name="signal_t_idx"),
             models.Index(fields=["-score"], name="signal_high_score_idx", condition=Q(score__gte=60)),
+            models.Index(fields=["created_at"], name="signal_created_idx"),  # the overview's signals per hour
         ]
 
     def __str__(self):

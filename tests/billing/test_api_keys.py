@@ -64,8 +64,23 @@ def test_create_api_key_command_prints_the_key_once(client, account):
     key = out.getvalue().split("key: ")[1].split()[0]
     assert _get(client, key).status_code == 200
     assert ApiKey.objects.get(name="research").account == account
-    with pytest.raises(CommandError, match="no account 'Nope'"):
+    with pytest.raises(CommandError, match=r'no account "Nope" \(accounts: "Acme Capital"\)\. .*--owner USERNAME'):
         call_command("create_api_key", "--account", "Nope", "--name", "x")
+
+
+def test_create_api_key_creates_a_missing_account_for_its_owner(client, account):
+    out = io.StringIO()
+    call_command("create_api_key", "--account", "New Desk", "--owner", account.owner.username, "--plan", "pro",
+                 "--name", "desk bot", stdout=out)
+    created = Account.objects.get(name="New Desk")
+    assert (created.owner, created.plan.name) == (account.owner, "pro")
+    assert f'Created account "New Desk" for {account.owner.username} on plan pro.' in out.getvalue()
+    assert _get(client, out.getvalue().split("key: ")[1].split()[0]).status_code == 200
+    with pytest.raises(CommandError, match='no user "ghost"'):
+        call_command("create_api_key", "--account", "Other", "--owner", "ghost", "--name", "x")
+    with pytest.raises(CommandError, match='no plan "gold"'):
+        call_command("create_api_key", "--account", "Other", "--owner", account.owner.username, "--plan", "gold",
+                     "--name", "x")
 
 
 def test_admin_creates_a_key_shows_it_once_and_revokes(admin_client, client, account):

@@ -93,10 +93,15 @@ def test_admin_edits_and_actions_are_audited_and_rollback_from_the_admin(admin_c
     changes = list(FlagChange.objects.filter(name="async_jobs", source="admin").order_by("at", "id"))
     assert [(c.old, c.new) for c in changes] == [({"active": True}, {"active": False}), ({"active": False}, {"active": True})]
     assert all(c.user.username == "alice-admin" for c in changes)
-    response = admin_client.post("/admin/flags/flagchange/", {"action": "roll_back", "_selected_action": [changes[-1].pk]},
-                                 follow=True)
-    assert "sync_jobs restored to {&#x27;active&#x27;: False}" in response.content.decode()
+    ask = {"action": "roll_back", "_selected_action": [changes[-1].pk]}
+    confirm = admin_client.post("/admin/flags/flagchange/", ask).content.decode()
+    assert "Roll back 1 flag change(s)?" in confirm and "now on, back to <strong>off</strong>" in confirm
+    assert Switch.objects.get(name="async_jobs").active is True  # nothing happens before the confirmation
+    response = admin_client.post("/admin/flags/flagchange/", {**ask, "confirm": "yes"}, follow=True)
+    assert "sync_jobs restored to off." in response.content.decode()  # (the admin capitalises the message)
     assert Switch.objects.get(name="async_jobs").active is False
+    log = admin_client.get("/admin/flags/flagchange/").content.decode()
+    assert "{&#x27;active&#x27;" not in log and 'field-old_state">on<' in log
     page = admin_client.get("/admin/waffle/switch/").content.decode()
     assert "registered" in page
 

@@ -71,9 +71,12 @@ def test_filters_search_and_dashboard(admin_client, broker, worker, run_jobs):
                 "/admin/jobs/job/?error_class=RuntimeError"]:
         assert admin_client.get(url).status_code == 200, url
     found = admin_client.get("/admin/jobs/job/?q=needle-123").content.decode()
-    assert 'field-args_short">&#x27;needle-123&#x27;' in found and "&#x27;fine&#x27;" not in found
-    dashboard = admin_client.get("/admin/jobs/job/dashboard/").content.decode()
-    assert "Dead letters" in dashboard and "tests" in dashboard and "Live workers (1)" in dashboard
+    assert 'field-args_short"><span title="&quot;needle-123&quot;">&quot;needle-123&quot;</span>' in found
+    assert "&quot;fine&quot;" not in found
+    old_dashboard = admin_client.get("/admin/jobs/job/dashboard/")  # README's old address: the overview replaced it
+    assert old_dashboard.status_code == 302 and old_dashboard["Location"] == "/admin/#nt-overview"
+    index = admin_client.get("/admin/").content.decode()
+    assert "Overview" in index and 'data-queue="tests"' in index and "Live workers (1)" in index
 
 
 def test_non_staff_cannot_reach_jobs(client, analyst, broker):

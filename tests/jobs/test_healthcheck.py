@@ -36,3 +36,33 @@ def test_scheduler_beats_while_it_runs():
 def test_web_healthcheck_reports_an_unreachable_server():
     with pytest.raises(CommandError, match="unreachable"):
         call_command("healthcheck", "web", "--url", "http://127.0.0.1:1/readyz")
+
+
+def test_web_healthcheck_asks_the_address_nt_bind_names(monkeypatch, capsys):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Ready(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ready)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("NT_BIND", f"0.0.0.0:{server.server_address[1]}")  # a wildcard bind is reached on loopback
+        call_command("healthcheck", "web")
+    finally:
+        server.shutdown()
+    assert seen == ["/readyz"] and "web: ready" in capsys.readouterr().out
+    monkeypatch.setenv("NT_BIND", "127.0.0.1:1")
+    with pytest.raises(CommandError, match=r"http://127\.0\.0\.1:1/readyz unreachable"):
+        call_command("healthcheck", "web")

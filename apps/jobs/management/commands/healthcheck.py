@@ -4,6 +4,16 @@ import httpx
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.jobs.middleware import heartbeat
+from newstunneler.env import env_str
+
+
+def readiness_url(bind: str) -> str:
+    """The /readyz address of a server bound to `bind` (host:port; a wildcard host is reached on loopback)."""
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1" if host != "::" else "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port or 8000}/readyz"
 
 
 class Command(BaseCommand):
@@ -14,11 +24,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("role", choices=["web", "worker", "scheduler"])
-        parser.add_argument("--url", default="http://127.0.0.1:8000/readyz", help="readiness URL (role web)")
+        parser.add_argument("--url", default=None,
+                            help="readiness URL (role web); default http://NT_BIND/readyz (NT_BIND default 127.0.0.1:8000)")
         parser.add_argument("--any-host", action="store_true", help="accept a heartbeat from any host")
 
     def handle(self, *args, role, url, any_host, **options):
         if role == "web":
+            url = url or readiness_url(env_str("NT_BIND", "127.0.0.1:8000"))
             try:
                 response = httpx.get(url, timeout=5)
             except httpx.HTTPError as exc:
