@@ -39,10 +39,18 @@ def logging_config(log_format: str, level: str) -> dict:
                 "()": structlog.stdlib.ProcessorFormatter,
                 "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
                 "foreign_pre_chain": SHARED_PROCESSORS,
-            }
+            },
+            "job_log": {  # plain lines for the job's page (never colours)
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                               structlog.dev.ConsoleRenderer(colors=False)],
+                "foreign_pre_chain": SHARED_PROCESSORS,
+            },
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
-        "root": {"handlers": ["console"], "level": level},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"},
+                     # a running job's own lines, kept on its ledger row (apps/jobs/context.py)
+                     "job_log": {"class": "apps.jobs.context.JobLogHandler", "formatter": "job_log"}},
+        "root": {"handlers": ["console", "job_log"], "level": level},
         "loggers": {
             **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
             "django.request": {"level": "ERROR"},  # our middleware logs every request once

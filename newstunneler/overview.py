@@ -67,6 +67,7 @@ def build(now=None) -> dict:
         "died_last_hour": jobs.died(since=hour_ago).count(),
         "retrying": Job.objects.filter(status=JobStatus.RETRYING).count(),
         "running": Job.objects.filter(status=JobStatus.RUNNING).count(),
+        "delayed": jobs.delayed(now).count(),
         "queues": queues,
         "oldest_queued_age": age(now - oldest) if oldest else None,
         "workers": [(worker, [running.get(job_id) or job_id for job_id in worker.current_jobs]) for worker in workers],

@@ -405,3 +405,4 @@ JOBS_RECONCILE_GRACE = env_int("NT_JOBS_RECONCILE_GRACE", 30, minimum=1)  # seco
 JOBS_RECONCILE_EVERY = env_int("NT_JOBS_RECONCILE_EVERY", 30, minimum=1)  # seconds between the scheduler's reconciles
 JOBS_KEEP_SUCCEEDED_DAYS = env_int("NT_JOBS_KEEP_SUCCEEDED_DAYS", 7, minimum=1)
 JOBS_KEEP_DEAD_DAYS = env_int("NT_JOBS_KEEP_DEAD_DAYS", 90, minimum=1)
+JOBS_LOG_CHARS = env_int("NT_JOBS_LOG_CHARS", 20_000, minimum=0, maximum=1_000_000)  # log kept per attempt (0: none)

@@ -33,6 +33,13 @@ class PollResult:
     analyses_queued: list[str] = field(default_factory=list)
 
 
+def summary(results: list[PollResult]) -> str:
+    """A poll job's result line: "3 source(s): 12 new, 3 duplicates, 1 failed, 1 not modified"."""
+    count = {status: sum(1 for r in results if r.status == status) for status in ("failed", "not_modified")}
+    return (f"{len(results)} source(s): {sum(r.new for r in results)} new, {sum(r.duplicates for r in results)} "
+            f"duplicates, {count['failed']} failed, {count['not_modified']} not modified")
+
+
 class PollCrashed(Exception):
     """A bug (not a feed problem) while storing a source's poll; the batch's other sources were stored."""
 

@@ -13,26 +13,28 @@ logger = structlog.get_logger(__name__)
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=0, flag="rss_polling")
-def poll_due_sources() -> None:
+def poll_due_sources() -> str:
     """Fan out: every due source, NT_POLL_BATCH per poll_sources job (apps/articles/polling.py)."""
-    logger.info("poll_due_sources", due=polling.sources_fan_out())
+    due = polling.sources_fan_out()
+    logger.info("poll_due_sources", due=due)
+    return f"{due} due source(s) queued"
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=0, flag="rss_polling")
-def poll_sources(source_ids: list[int]) -> None:
+def poll_sources(source_ids: list[int]) -> str:
     """Poll a batch of sources, their fetches concurrently. Feed problems are recorded on each source;
     a bug storing one source's poll ends the job as a dead letter once the others are stored."""
     sources = list(Source.objects.filter(pk__in=source_ids, enabled=True).order_by("id"))
-    polling.sources_poll(sources=sources)
+    return polling.summary(polling.sources_poll(sources=sources))
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
-def poll_source(source_id: int) -> None:
+def poll_source(source_id: int) -> str:
     source = Source.objects.filter(pk=source_id, enabled=True).first()
     if source is None:
         logger.info("poll_source_skipped", source_id=source_id, reason="missing or disabled")
-        return
-    polling.source_poll(source=source)
+        return "source missing or disabled: nothing polled"
+    return polling.summary([polling.source_poll(source=source)])
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
@@ -44,7 +46,7 @@ def refresh_source_metadata(source_id: int) -> None:
     queue_name="analysis", max_retries=5, min_backoff=15_000, max_backoff=600_000,
     throws=(AnalysisRejected, PlanInvalid, Article.DoesNotExist),
 )
-def analyze_article(article_id: int, provider: str | None = None, account_id: int | None = None) -> None:
+def analyze_article(article_id: int, provider: str | None = None, account_id: int | None = None) -> str:
     """Asked for through the API (account_id), the account is charged the LLM tokens and cost of every
     attempt, failed ones too (billing's record_usage, by actor name; the analysis itself was counted
     when it was asked for)."""
@@ -58,6 +60,7 @@ def analyze_article(article_id: int, provider: str | None = None, account_id: in
         enqueue("record_usage", account_id, {
             "prompt_tokens": analysis.prompt_tokens, "completion_tokens": analysis.completion_tokens,
             "llm_cost_usd": str(analysis.cost_usd)})
+    return f"{analysis.provider}: {analysis.stance} ({analysis.confidence:.2f}), {analysis.catalyst_type}"
 
 
 @dramatiq.actor(queue_name="analysis", max_retries=0)

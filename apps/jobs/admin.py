@@ -12,10 +12,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_dramatiq.models import Task
 
-from apps.jobs import selectors, services
+from apps.jobs import queues, selectors, services
 from apps.jobs.models import DeadLetter, Job, JobStatus, OperatorAction, Schedule, WorkerHeartbeat
 
 if admin.site.is_registered(Task):  # django_dramatiq's own task list: the ledger (Jobs) is the one job list
@@ -54,6 +54,21 @@ class ErrorClassFilter(DistinctValueFilter):
     parameter_name = field = "error_class"
 
 
+class DelayedFilter(admin.SimpleListFilter):
+    """?delayed=yes: jobs waiting for a later time (delayed, or a retry's backoff), soonest first."""
+
+    title = "waiting for a later time"
+    parameter_name = "delayed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "delayed or backing off")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(pk__in=selectors.delayed().values("pk")).order_by("next_retry_at", "id")
+
+
 class DiedFilter(admin.SimpleListFilter):
     """?died=1h: jobs that died in the last hour, including those since requeued or discarded (the
     overview's "died, last hour" links here)."""
@@ -71,6 +86,18 @@ class DiedFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=selectors.died(since=timezone.now() - self.WINDOWS[self.value()]).values("pk"))
 
 
+def _job_link(job_id: str, actor: str | None) -> str:
+    return format_html('<a href="{}">{} {}</a>', reverse("admin:jobs_job_change", args=[job_id]), actor or "job",
+                       job_id[:8])
+
+
+def _job_links(jobs, total: int) -> str:
+    if not total:
+        return "-"
+    links = format_html_join(", ", "{}", ((_job_link(job.pk, job.actor),) for job in jobs))
+    return links + (format_html(" … and {} more", total - len(jobs)) if total > len(jobs) else "")
+
+
 def _pre(value) -> str:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', value)
 
@@ -79,17 +106,25 @@ def _pre(value) -> str:
 class JobAdmin(admin.ModelAdmin):
     list_display = ["short_id", "actor", "args_short", "queue", "status", "attempts", "error_class", "enqueued_at",
                     "duration"]
-    list_filter = ["status", DiedFilter, ActorFilter, QueueFilter, ErrorClassFilter, "enqueued_at"]
+    list_filter = ["status", DiedFilter, DelayedFilter, ActorFilter, QueueFilter, ErrorClassFilter, "enqueued_at"]
     search_fields = ["id", "actor", "args", "kwargs", "error_message", "dedupe_key", "request_id"]
     date_hierarchy = "enqueued_at"
     list_select_related = ["requeued_from"]
     actions = ["requeue_jobs", "discard_jobs", "delete_jobs"]
     change_list_template = "admin/jobs/job/change_list.html"
     change_form_template = "admin/jobs/job/change_form.html"
-    fields = ["id", "actor", "queue", "status", "attempts", "args_pre", "kwargs_pre", "error_class", "error_message_pre",
-              "traceback_pre", "next_retry_at", "enqueued_at", "started_at", "finished_at", "duration_ms", "worker",
-              "dedupe_key", "request_id", "requeued_from"]
-    readonly_fields = fields
+    fieldsets = [
+        (None, {"fields": ["id", "actor", "queue", "status", "attempts", "args_pre", "kwargs_pre", "result",
+                           "enqueued_at", "next_retry_at", "request_id", "dedupe_key"]}),
+        ("Related jobs", {"fields": ["parent_link", "children_links", "requeued_from", "requeues_links"]}),
+        ("Attempts", {"fields": ["timeline"]}),
+        ("Last attempt", {"fields": ["started_at", "finished_at", "duration_ms", "worker", "error_class",
+                                     "error_message_pre", "traceback_pre", "log_pre"]}),
+    ]
+    readonly_fields = ["id", "actor", "queue", "status", "attempts", "args_pre", "kwargs_pre", "result", "enqueued_at",
+                       "next_retry_at", "request_id", "dedupe_key", "parent_link", "children_links", "requeued_from",
+                       "requeues_links", "timeline", "started_at", "finished_at", "duration_ms", "worker", "error_class",
+                       "error_message_pre", "traceback_pre", "log_pre"]
 
     def has_add_permission(self, request):
         return False
@@ -134,6 +169,47 @@ class JobAdmin(admin.ModelAdmin):
     def traceback_pre(self, obj):
         return _pre(obj.traceback)
 
+    @admin.display(description="log lines")
+    def log_pre(self, obj):
+        return format_html('<pre class="nt-traceback">{}</pre>', obj.log) if obj.log else "-"
+
+    @admin.display(description="started by")
+    def parent_link(self, obj):
+        return _job_link(obj.parent_id, obj.parent.actor if obj.parent else None) if obj.parent_id else "-"
+
+    @admin.display(description="jobs it started")
+    def children_links(self, obj):
+        return _job_links(obj.children.order_by("enqueued_at", "id")[:50], obj.children.count())
+
+    @admin.display(description="requeued as")
+    def requeues_links(self, obj):
+        return _job_links(obj.requeues.order_by("enqueued_at", "id")[:50], obj.requeues.count())
+
+    @admin.display(description="timeline")
+    def timeline(self, obj):
+        """Every attempt, oldest first: the failed ones as they were kept (JobAttempt), then the job's own
+        row for the attempt that succeeded or is under way."""
+        rows = [(a.number, a.get_outcome_display(), a.worker, a.started_at, a.duration_ms,
+                 f"{a.error_class}: {a.error_message}" if a.error_class else "", a.traceback, a.log)
+                for a in obj.failed_attempts.all()]
+        if obj.status in (JobStatus.SUCCEEDED, JobStatus.RUNNING) or (obj.started_at and not rows):
+            rows.append((obj.attempts, obj.get_status_display(), obj.worker, obj.started_at, obj.duration_ms,
+                         obj.result, "", ""))
+        if not rows:
+            return "not started yet"
+        body = format_html_join("", (
+            '<tr class="attempt"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="nt-wrap">{}{}{}</td></tr>'),
+            ((number, outcome, worker or "-", started.strftime("%Y-%m-%d %H:%M:%S") if started else "-",
+              "-" if duration is None else f"{duration:.0f} ms", detail,
+              format_html('<details><summary>traceback</summary><pre class="nt-traceback">{}</pre></details>', tb)
+              if tb else "",
+              format_html('<details><summary>log</summary><pre class="nt-traceback">{}</pre></details>', log)
+              if log else "")
+             for number, outcome, worker, started, duration, detail, tb, log in rows))
+        return format_html('<table class="nt-table" id="job-timeline"><thead><tr><th>#</th><th>outcome</th><th>worker</th>'
+                           '<th>started</th><th>took</th><th>error or result</th></tr></thead><tbody>{}</tbody></table>',
+                           body)
+
     def _confirm(self, request, queryset, action):
         """First POST shows what will happen; the confirmation POST (with `confirm`) does it. Requeueing
         a queued, retrying, running or succeeded job runs it again: the page says so, and those jobs are
@@ -177,7 +253,30 @@ class JobAdmin(admin.ModelAdmin):
         return self._confirm(request, queryset, "delete")
 
     def get_urls(self):
-        return [path("dashboard/", self.admin_site.admin_view(self.dashboard), name="jobs_dashboard"), *super().get_urls()]
+        return [path("dashboard/", self.admin_site.admin_view(self.dashboard), name="jobs_dashboard"),
+                path("queues/<str:queue>/<str:action>/", self.admin_site.admin_view(self.queue_control),
+                     name="jobs_queue_control"),
+                *super().get_urls()]
+
+    def queue_control(self, request, queue, action):
+        """POST: pause or resume a queue (the overview's buttons); audited. Back to the overview."""
+        if request.method != "POST" or action not in ("pause", "resume"):
+            return HttpResponseRedirect(reverse("admin:index") + "#nt-overview")
+        if not request.user.has_perm("jobs.change_job"):
+            raise PermissionDenied
+        try:
+            if action == "pause":
+                changed = queues.queue_pause(queue=queue, user=request.user)
+            else:
+                changed = queues.queue_resume(queue=queue, user=request.user)
+        except queues.QueueControlError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            state = "paused: its messages are held until you resume it" if action == "pause" else "resumed"
+            self.message_user(request, f"Queue {queue} {state}." if changed else f"Queue {queue} was already "
+                              f"{'paused' if action == 'pause' else 'running'}.", messages.SUCCESS if changed else
+                              messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:index") + "#nt-overview")
 
     def dashboard(self, request):
         """The old jobs dashboard's address: the overview on the admin index replaced it."""
@@ -262,6 +361,23 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 class ScheduleAdmin(admin.ModelAdmin):
     list_display = ["name", "actor", "cron", "enabled", "next_run_at", "last_run_at", "last_job_link"]
     list_filter = ["enabled"]
+    actions = ["run_now", "enable", "disable"]
+
+    @admin.action(description="Run now (outside the cron times)")
+    def run_now(self, request, queryset):
+        started = services.schedule_run_now(schedules=list(queryset), user=request.user)
+        self.message_user(request, "Started: " + ", ".join(f"{name} (job {job_id[:8]})" for name, job_id in started.items()),
+                          messages.SUCCESS)
+
+    @admin.action(description="Enable selected schedules")
+    def enable(self, request, queryset):
+        done = services.schedules_set_enabled(schedules=list(queryset), enabled=True, user=request.user)
+        self.message_user(request, f"Enabled {done} schedule(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable selected schedules")
+    def disable(self, request, queryset):
+        done = services.schedules_set_enabled(schedules=list(queryset), enabled=False, user=request.user)
+        self.message_user(request, f"Disabled {done} schedule(s).", messages.SUCCESS)
     search_fields = ["name", "actor"]
     readonly_fields = ["next_run_at", "last_run_at", "last_job"]
     raw_id_fields = []

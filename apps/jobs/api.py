@@ -2,11 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.jobs import selectors, services
+from apps.jobs import queues, selectors, services
 from apps.jobs.models import Job
 from apps.jobs.serializers import JobSerializer, RequeuedSerializer, RequeueRequestSerializer
 from newstunneler.api import Pagination
@@ -58,3 +58,38 @@ class JobRequeueApi(generics.GenericAPIView):
 class RequeueConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "needs_force"
+
+
+class QueueListApi(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        """Every queue: waiting jobs (ledger), waiting messages (broker), oldest waiting job, paused or not."""
+        return Response({"queues": [
+            {"queue": q.queue, "ledger_waiting": q.ledger, "broker_waiting": q.broker, "paused": q.paused,
+             "oldest_queued_at": q.oldest_queued} for q in selectors.queue_depths()]})
+
+
+class QueueControlApi(APIView):
+    """POST pause/ or resume/: hold a queue's messages (in order) or let them run; audited."""
+
+    permission_classes = [permissions.IsAdminUser]
+    action = "pause"
+
+    @extend_schema(request=None, responses={200: dict, 404: OpenApiResponse(ErrorSerializer, description="No such queue."),
+                                            409: OpenApiResponse(ErrorSerializer, description="The broker cannot pause.")})
+    def post(self, request, queue):
+        if queue not in queues.known_queues():
+            raise NotFound(f"No queue named {queue!r}.")
+        try:
+            control = queues.queue_pause if self.action == "pause" else queues.queue_resume
+            changed = control(queue=queue, user=request.user)
+        except queues.QueueControlError as exc:
+            raise QueueNotPausable(str(exc)) from exc
+        return Response({"queue": queue, "paused": self.action == "pause", "changed": changed})
+
+
+class QueueNotPausable(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_pausable"

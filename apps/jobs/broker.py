@@ -14,6 +14,7 @@ Any other broker (the tests' StubBroker, a plain RedisBroker) still works: the l
 first-delivery marks one by one and waits for its commit before the ack."""
 
 import threading
+import time
 from uuid import uuid4
 
 import redis
@@ -69,11 +70,31 @@ class LedgerRedisBroker(RedisBroker):
                 dispatch(keys=[self.namespace], args=args)
 
 
+PAUSE_RECHECK_SECONDS = 1.0  # how often a consumer re-reads the paused queues (apps/jobs/queues.py)
+
+
 class _LedgerConsumer(_RedisConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._deferred = 0  # processed messages whose ack waits for the ledger's commit
         self._deferred_lock = threading.Lock()
+        self._paused, self._paused_checked = False, 0.0
+
+    def _held(self) -> bool:
+        """Is this queue paused? Read from Redis at most once a second (a delay queue is never held: its
+        due messages move to their queue, which is)."""
+        if self.queue_name.endswith(".DQ"):
+            return False
+        now = time.monotonic()
+        if now - self._paused_checked >= PAUSE_RECHECK_SECONDS:
+            from apps.jobs.queues import PAUSED_KEY
+
+            try:
+                self._paused = bool(self.broker.client.sismember(f"{self.broker.namespace}:{PAUSED_KEY}", self.queue_name))
+            except redis.ConnectionError as exc:
+                raise ConnectionClosed(exc) from None
+            self._paused_checked = now
+        return self._paused
 
     @property
     def outstanding_message_count(self):
@@ -82,6 +103,12 @@ class _LedgerConsumer(_RedisConsumer):
         return super().outstanding_message_count - self._deferred
 
     def __next__(self):
+        if not self.message_cache and self._held():
+            # Paused: fetch nothing (the messages wait in order), but keep this worker's broker heartbeat,
+            # which a fetch would have refreshed, so that its unacked messages are not taken for a dead worker's.
+            self.broker.client.zadd(f"{self.broker.namespace}:__heartbeats__", {self.broker.broker_id: current_millis()})
+            time.sleep(min(0.5, self.timeout / 1000))
+            return None
         message = super().__next__()
         if message is not None and "eta" not in message.options and not delivery.is_marked(message.message_id):
             # The batch just fetched: this message and the rest of the prefetch cache, marked together.

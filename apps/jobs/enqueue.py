@@ -17,10 +17,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps import flags
+from apps.jobs import context
 from apps.jobs.models import Job
 from apps.jobs.registry import get_actor
 from newstunneler import bulk
 from newstunneler.middleware import current_request_id
+
+
+def _message(actor, args, kwargs, request_id: str) -> dramatiq.Message:
+    """The message carries the request id of what caused it: the worker binds it to the job's log lines
+    and to the jobs that job enqueues in turn (apps/jobs/context.py)."""
+    if request_id:
+        return actor.message_with_options(args=tuple(args), kwargs=kwargs, nt_request_id=request_id)
+    return actor.message_with_options(args=tuple(args), kwargs=kwargs)
 
 
 def send_on_commit(message: dramatiq.Message, delay: timedelta | None = None, broker: dramatiq.Broker | None = None) -> None:
@@ -69,9 +78,11 @@ def enqueue_many(actor_name: str, calls: Iterable[Call | tuple], *, delay: timed
 
 def _enqueue_batch(actor_name: str, actor, calls: list[Call], delay: timedelta | None) -> list[str]:
     request_id, retry_at = current_request_id() or "", timezone.now() + delay if delay else None
-    messages = [actor.message_with_options(args=call.args, kwargs=call.kwargs) for call in calls]
+    parent = context.current_job_id()
+    messages = [_message(actor, call.args, call.kwargs, request_id) for call in calls]
     jobs = [Job(id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(call.args),
-                kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=request_id, next_retry_at=retry_at)
+                kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=request_id, next_retry_at=retry_at,
+                parent_id=parent)
             for call, message in zip(calls, messages, strict=True)]
     keyed = [job for job in jobs if job.dedupe_key]
     with transaction.atomic():  # a savepoint: the whole batch, or none of it
@@ -104,10 +115,11 @@ def enqueue(actor_name: str, *args, dedupe_key: str | None = None, delay: timede
     """Record and (on commit) send `actor_name(*args, **kwargs)`. Returns the job id. With a dedupe key,
     while a job with that key is queued, running or retrying, nothing is sent and its id is returned."""
     actor = get_actor(actor_name)
-    message = actor.message_with_options(args=args, kwargs=kwargs)
+    request_id = current_request_id() or ""
+    message = _message(actor, args, kwargs, request_id)
     job = Job(
         id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(args), kwargs=kwargs,
-        dedupe_key=dedupe_key, request_id=current_request_id() or "", requeued_from=requeued_from,
+        dedupe_key=dedupe_key, request_id=request_id, requeued_from=requeued_from, parent_id=context.current_job_id(),
         next_retry_at=timezone.now() + delay if delay else None,
     )
     if dedupe_key is None:

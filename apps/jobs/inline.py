@@ -2,10 +2,13 @@
 flag is off (for debugging). The ledger row goes through the same states, without retries."""
 
 import structlog
+from django.conf import settings
 from django.utils import timezone
 
+from apps.jobs import context
 from apps.jobs.errors import error_summary
 from apps.jobs.middleware.heartbeat import worker_name
+from newstunneler.middleware import current_request_id
 
 logger = structlog.get_logger(__name__)
 
@@ -20,16 +23,22 @@ def run_inline(job_id: str, actor, args: tuple, kwargs: dict) -> None:
         return
     started = timezone.now()
     Job.objects.filter(pk=job_id).update(status=JobStatus.RUNNING, started_at=started, attempts=1, worker=worker_name())
+    outer = context.current_job_id()  # inline inside a worker's job: keep that job's binding afterwards
+    if outer is None:
+        context.start(job_id=job_id, actor=actor.actor_name, attempt=1, request_id=current_request_id() or "",
+                      log_chars=settings.JOBS_LOG_CHARS)
     try:
-        actor.fn(*args, **kwargs)
+        result = actor.fn(*args, **kwargs)
     except Exception as exc:  # recorded as a dead letter; the caller carries on
+        log = context.finish() if outer is None else ""
         error = error_summary(exc)
         finished = timezone.now()
         Job.objects.filter(pk=job_id).update(
             status=JobStatus.DEAD, finished_at=finished, duration_ms=(finished - started).total_seconds() * 1000,
-            **error.as_fields())
+            log=log, **error.as_fields())
         logger.warning("inline_job_dead", job_id=job_id, actor=actor.actor_name, error=str(error)[:300])
         return
+    log = context.finish() if outer is None else ""
     finished = timezone.now()
-    Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=finished,
-                                         duration_ms=(finished - started).total_seconds() * 1000)
+    Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=finished, result=context.summary(result),
+                                         log=log, duration_ms=(finished - started).total_seconds() * 1000)

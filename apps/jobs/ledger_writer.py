@@ -29,6 +29,8 @@ class Finished:
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     ack: tuple | None = None  # (consumer, message): the deferred ack, made by the writer after the commit
+    result: str = ""  # the actor's summary of its run
+    log: str = ""  # the run's captured log lines
 
 
 class _Batcher:
@@ -167,7 +169,7 @@ class LedgerWriter(_Batcher):
             Job.objects.bulk_create([Job(
                 id=row.job_id, **message_fields(row.message), enqueued_at=row.started_at, status=JobStatus.SUCCEEDED,
                 started_at=row.started_at, finished_at=row.finished_at, duration_ms=row.duration_ms,
-                attempts=row.attempts, worker=row.worker,
+                attempts=row.attempts, worker=row.worker, result=row.result, log=row.log,
             ) for row in missed if row.job_id not in existing and row.message is not None], ignore_conflicts=True)
         for row in missed:
             if row.job_id in existing:
@@ -179,15 +181,16 @@ class LedgerWriter(_Batcher):
 _UPDATE_PG = """
 UPDATE {table} AS j SET status = %s, started_at = v.started_at, finished_at = v.finished_at,
     duration_ms = v.duration_ms, attempts = v.attempts, worker = v.worker, next_retry_at = NULL,
-    updated_at = v.finished_at
-FROM unnest(%s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::int[], %s::varchar[])
-    AS v(id, started_at, finished_at, duration_ms, attempts, worker)
+    updated_at = v.finished_at, result = v.result, log = v.log
+FROM unnest(%s::varchar[], %s::timestamptz[], %s::timestamptz[], %s::float8[], %s::int[], %s::varchar[],
+            %s::varchar[], %s::text[])
+    AS v(id, started_at, finished_at, duration_ms, attempts, worker, result, log)
 WHERE j.id = v.id AND j.status = ANY(%s)
 RETURNING j.id
 """
 _UPDATE_ONE = """
 UPDATE {table} SET status = %s, started_at = %s, finished_at = %s, duration_ms = %s, attempts = %s,
-    worker = %s, next_retry_at = NULL, updated_at = %s
+    worker = %s, next_retry_at = NULL, updated_at = %s, result = %s, log = %s
 WHERE id = %s AND status IN ({live})
 """
 
@@ -205,7 +208,7 @@ def _update_succeeded(batch: list[Finished]) -> set[str]:
             cursor.execute(_UPDATE_PG.format(table=table), [
                 JobStatus.SUCCEEDED.value, [row.job_id for row in batch], [row.started_at for row in batch],
                 [row.finished_at for row in batch], [row.duration_ms for row in batch], [row.attempts for row in batch],
-                [row.worker for row in batch], live])
+                [row.worker for row in batch], [row.result for row in batch], [row.log for row in batch], live])
             return {job_id for (job_id,) in cursor.fetchall()}
         sql = _UPDATE_ONE.format(table=table, live=", ".join(["%s"] * len(live)))
         updated = set()
@@ -213,7 +216,7 @@ def _update_succeeded(batch: list[Finished]) -> set[str]:
             cursor.execute(sql, [
                 JobStatus.SUCCEEDED.value, ops.adapt_datetimefield_value(row.started_at),
                 ops.adapt_datetimefield_value(row.finished_at), row.duration_ms, row.attempts, row.worker,
-                ops.adapt_datetimefield_value(row.finished_at), row.job_id, *live])
+                ops.adapt_datetimefield_value(row.finished_at), row.result, row.log, row.job_id, *live])
             if cursor.rowcount:
                 updated.add(row.job_id)
         return updated

@@ -60,6 +60,11 @@ class Job(models.Model):
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
     requeued_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="requeues")
+    # The job whose run enqueued this one (no constraint: a parent may be purged before its children).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+                               related_name="children")
+    result = models.CharField(max_length=500, blank=True, help_text="the actor's own summary of its run")
+    log = models.TextField(blank=True, help_text="the log lines of its last attempt (at most NT_JOBS_LOG_CHARS)")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = JobQuerySet.as_manager()
@@ -95,6 +100,34 @@ class DeadLetter(Job):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+class JobAttempt(models.Model):
+    """A failed attempt of a job (retried, or the last before it died): kept as it was, so the next
+    attempt overwrites nothing. The attempt that succeeded is on the job's own row."""
+
+    class Outcome(models.TextChoices):
+        RETRIED = "retried", "Failed, retried"
+        DEAD = "dead", "Failed, gave up"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="failed_attempts")
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField()
+    duration_ms = models.FloatField(null=True, blank=True)
+    error_class = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "number", "id"]
+        indexes = [models.Index(fields=["job", "number"], name="job_attempt_job_idx")]
+
+    def __str__(self):
+        return f"{self.job_id} attempt {self.number}: {self.outcome}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -205,3 +205,34 @@ def schedule_changed(*, schedule: Schedule, user, created: bool) -> None:
     schedule.save(update_fields=["next_run_at"])
     audit(user=user, action="schedule_create" if created else "schedule_edit",
           detail=f"{schedule.name}: {schedule.actor} '{schedule.cron}' enabled={schedule.enabled} args={schedule.args}")
+
+
+@transaction.atomic
+def schedule_run_now(*, schedules, user=None) -> dict[str, str]:
+    """Enqueue each schedule's job now, outside its cron times (its next run stays as it was). A schedule
+    whose previous job is still queued or running gets that job's id back (the dedupe key holds), as a
+    due run would. Returns {schedule name: job id}; audited."""
+    started = {}
+    for schedule in schedules:
+        job_id = enqueue(schedule.actor, *schedule.args, dedupe_key=f"schedule:{schedule.pk}", **schedule.kwargs)
+        Schedule.objects.filter(pk=schedule.pk).update(last_run_at=timezone.now(), last_job_id=job_id)
+        started[schedule.name] = job_id
+    audit(user=user, action="schedule_run_now", job_ids=list(started.values()),
+          detail="run now: " + ", ".join(f"{name} -> {job_id[:8]}" for name, job_id in started.items()))
+    return started
+
+
+@transaction.atomic
+def schedules_set_enabled(*, schedules, enabled: bool, user=None) -> int:
+    """Enable or disable schedules in bulk: an enabled one's next run is its next cron time; audited."""
+    now, changed = timezone.now(), []
+    for schedule in schedules:
+        if schedule.enabled == enabled:
+            continue
+        schedule.enabled = enabled
+        schedule.next_run_at = schedule.following_run(now) if enabled else None
+        schedule.save(update_fields=["enabled", "next_run_at"])
+        changed.append(schedule.name)
+    if changed:
+        audit(user=user, action="schedule_enable" if enabled else "schedule_disable", detail=", ".join(changed))
+    return len(changed)

@@ -11,9 +11,10 @@ from apps.signals.models import DigestSubscription, Frequency
 
 
 @dramatiq.actor(queue_name="signals", max_retries=3, throws=(Analysis.DoesNotExist,))
-def signals_from_analysis(analysis_id: int) -> None:
+def signals_from_analysis(analysis_id: int) -> str:
     analysis = Analysis.objects.select_related("article", "article__score").get(pk=analysis_id)
-    services.signals_from_analysis(analysis=analysis)
+    signals = services.signals_from_analysis(analysis=analysis)
+    return ", ".join(f"{s.symbol} {s.label} {s.score:.0f}" for s in signals) or "no ticker passed: no signal"
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=1)

@@ -2,6 +2,7 @@
 on the admin index refreshing itself, a dead-letter group requeued, a flag toggled and rolled back."""
 
 import re
+import time
 
 import pytest
 from waffle.models import Switch
@@ -11,7 +12,8 @@ from apps.jobs.enqueue import enqueue
 from apps.jobs.models import Job, OperatorAction
 from tests import factories
 from tests.browser.conftest import log_in, wait_for
-from tests.jobs import actors  # noqa: F401 - registers always_fails
+from tests.jobs import actors
+from tests.jobs.conftest import redis_broker, redis_broker_factory  # noqa: F401,F811 - fixtures: the real Redis broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,3 +118,32 @@ def test_a_flag_is_toggled_then_rolled_back_with_the_audit_rows_visible(browser,
     assert FlagChange.objects.filter(name="redis_caching", source="rollback").count() == 1
     assert FlagChange.objects.filter(name="redis_caching", source="admin", user=admin_user).count() == 1
     assert "{'active'" not in browser.page_source
+
+
+def test_a_queue_is_paused_and_resumed_from_the_overview(browser, live_server, admin_user, redis_broker):  # noqa: F811
+    import dramatiq
+    from django.core.cache import cache
+
+    from apps.jobs import queues
+
+    redis_broker.declare(actors.record_order)
+    worker = dramatiq.Worker(redis_broker, worker_timeout=50, worker_threads=1)
+    worker.start()
+    try:
+        cache.delete("run-order")
+        log_in(browser, live_server, admin_user)
+        row = "#nt-queues tr[data-queue='tests']"
+        browser.execute_script(f"document.querySelector(\"{row} button\").click();")  # Pause
+        wait_for(lambda: attribute(browser, row, "data-paused") == "yes", what="the queue to show paused")
+        assert "paused: its messages are held" in browser.find_element("css selector", ".messagelist").text
+        assert queues.paused_queues() == {"tests"}
+        time.sleep(1.2)  # the worker notices within a second
+        ids = [enqueue("record_order", f"b{n}") for n in range(3)]
+        time.sleep(2)
+        assert cache.get("run-order") is None and Job.objects.filter(pk__in=ids, status="queued").count() == 3
+        browser.execute_script(f"document.querySelector(\"{row} button\").click();")  # Resume
+        wait_for(lambda: attribute(browser, row, "data-paused") == "no", what="the queue to show running")
+        wait_for(lambda: cache.get("run-order") == ["b0", "b1", "b2"], what="the held jobs to run in order")
+        assert [a.action for a in OperatorAction.objects.order_by("at")] == ["queue_pause", "queue_resume"]
+    finally:
+        worker.stop()

@@ -40,3 +40,25 @@ def permanent(label: str) -> None:
 @dramatiq.actor(queue_name="tests", max_retries=0)
 def count_me(label: str) -> None:
     _count(f"count_me:{label}")
+
+
+@dramatiq.actor(queue_name="tests", max_retries=2, min_backoff=10, max_backoff=40)
+def flaky_parent(label: str) -> str:
+    """Logs, fails its first attempt, then starts two children and says what it did."""
+    import structlog
+
+    from apps.jobs.enqueue import enqueue
+
+    attempt = _count("flaky_parent")
+    structlog.get_logger("tests.flaky").info("flaky_parent_working", label=label, attempt=attempt)
+    if attempt == 1:
+        raise ConnectionError(f"upstream refused {label} on attempt {attempt}")
+    enqueue("count_me", f"{label}-child-1")
+    enqueue("count_me", f"{label}-child-2")
+    return f"2 children started for {label}"
+
+
+@dramatiq.actor(queue_name="tests", max_retries=0)
+def record_order(label: str) -> None:
+    """Appends its label to the run order (tests run it on one worker thread)."""
+    cache.set("run-order", [*cache.get("run-order", []), label], timeout=600)

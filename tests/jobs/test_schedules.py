@@ -104,3 +104,23 @@ def test_run_scheduler_fires_due_schedules(broker):
                             next_run_at=timezone.now() - timedelta(seconds=1))
     call_command("run_scheduler", "--once", "--interval", "0.01")
     assert Job.objects.filter(actor="count_me", args=["cmd"]).count() == 1
+
+
+def test_run_now_and_bulk_enable_disable_from_the_admin_are_audited(admin_client, broker):
+    a = Schedule.objects.create(name="a", actor="count_me", args=["a"], cron="0 3 * * *", enabled=True,
+                                next_run_at=timezone.now() + timedelta(hours=5))
+    b = Schedule.objects.create(name="b", actor="count_me", args=["b"], cron="0 4 * * *", enabled=False)
+    next_run = a.next_run_at
+    done = admin_client.post("/admin/jobs/schedule/", {"action": "run_now", "_selected_action": [a.pk]}, follow=True)
+    a.refresh_from_db()
+    assert a.last_job_id and Job.objects.get(pk=a.last_job_id).args == ["a"]
+    assert f"a (job {a.last_job_id[:8]})" in done.content.decode()
+    assert a.next_run_at == next_run  # its cron times are untouched
+    admin_client.post("/admin/jobs/schedule/", {"action": "enable", "_selected_action": [a.pk, b.pk]})
+    b.refresh_from_db()
+    assert b.enabled and b.next_run_at is not None
+    admin_client.post("/admin/jobs/schedule/", {"action": "disable", "_selected_action": [a.pk, b.pk]})
+    assert not Schedule.objects.filter(pk__in=[a.pk, b.pk], enabled=True).exists()
+    assert list(OperatorAction.objects.order_by("at", "id").values_list("action", "detail")) == [
+        ("schedule_run_now", f"run now: a -> {a.last_job_id[:8]}"), ("schedule_enable", "b"),
+        ("schedule_disable", "a, b")]

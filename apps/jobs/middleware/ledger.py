@@ -13,6 +13,7 @@ from dramatiq.middleware import SkipMessage
 from prometheus_client import Counter
 
 from apps.flags import is_enabled
+from apps.jobs import context
 from apps.jobs.delivery import first_delivery
 from apps.jobs.errors import ErrorSummary, PermanentError, error_summary
 from apps.jobs.ledger_writer import Finished, reader, writer
@@ -85,13 +86,19 @@ class JobLedger(dramatiq.Middleware):
             raise SkipMessage(f"flag {gate} is off")
         now = timezone.now()
         if first_delivery(message.message_id):
-            job_started(message.message_id, now)
+            self._started(message, now)
             return
         status = reader.status(message.message_id)
         if status not in (JobStatus.QUEUED, JobStatus.RETRYING) and not self._claim_other(broker, message, now):
             message.options["nt_duplicate"] = True
             raise SkipMessage(f"job {message.message_id} is not runnable here")
+        self._started(message, now)
+
+    @staticmethod
+    def _started(message, now: datetime) -> None:
         job_started(message.message_id, now)
+        context.start(job_id=message.message_id, actor=message.actor_name, attempt=_attempt(message),
+                      request_id=message.options.get("nt_request_id", ""), log_chars=settings.JOBS_LOG_CHARS)
 
     @staticmethod
     def _record_if_missing(message, **fields) -> bool:
@@ -127,21 +134,23 @@ class JobLedger(dramatiq.Middleware):
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         started, now = job_ended(message.message_id), timezone.now()
+        log = context.finish()
         if exception is None:
-            self._succeeded(broker, message, started, now)
+            self._succeeded(broker, message, started, now, context.summary(result), log)
             return
         actor = broker.get_actor(message.actor_name)
         error = error_summary(exception)
         if self._gives_up(actor, message, exception):
-            self._dead(message, started, now, error)
+            self._dead(message, started, now, error, log)
         else:
-            self._retry(broker, actor, message, started, now, error)
+            self._retry(broker, actor, message, started, now, error, log)
 
-    def _succeeded(self, broker, message, started: datetime | None, now: datetime) -> None:
+    def _succeeded(self, broker, message, started: datetime | None, now: datetime, result: str = "",
+                   log: str = "") -> None:
         row = Finished(
             job_id=message.message_id, started_at=started or now, finished_at=now,
             duration_ms=(now - started).total_seconds() * 1000 if started else None,
-            attempts=_attempt(message), worker=worker_name(), message=message,
+            attempts=_attempt(message), worker=worker_name(), message=message, result=result, log=log,
         )
         if getattr(broker, "defers_acks", False):
             writer.finish_later(row)  # the broker's consumer hands its ack to the writer
@@ -156,14 +165,15 @@ class JobLedger(dramatiq.Middleware):
         max_retries = actor.options.get("max_retries", settings.JOBS_DEFAULT_MAX_RETRIES)
         return isinstance(exception, NEVER_RETRY + throws) or message.options.get("retries", 0) >= max_retries
 
-    def _dead(self, message, started: datetime | None, now: datetime, error: ErrorSummary) -> None:
-        from apps.jobs.models import Job, JobStatus
+    def _dead(self, message, started: datetime | None, now: datetime, error: ErrorSummary, log: str = "") -> None:
+        from apps.jobs.models import Job, JobAttempt, JobStatus
 
         fields = dict(status=JobStatus.DEAD, started_at=started, finished_at=now, worker=worker_name(),
                       attempts=_attempt(message), duration_ms=(now - started).total_seconds() * 1000 if started else None,
-                      **error.as_fields())
+                      log=log, **error.as_fields())
         if not Job.objects.filter(pk=message.message_id).update(**fields):
             self._record_if_missing(message, **fields)  # a message sent around the ledger
+        self._attempt_row(message, JobAttempt.Outcome.DEAD, started, now, error, log)
         message.fail()
         outcome(message.actor_name, "dead")
         logger.warning("job_dead", job_id=message.message_id, actor=message.actor_name, attempts=_attempt(message),
@@ -171,16 +181,28 @@ class JobLedger(dramatiq.Middleware):
         job_dead.send(sender=type(self), job_id=message.message_id, actor=message.actor_name,
                       queue=message.queue_name, error=str(error)[:1000], attempts=_attempt(message))
 
-    def _retry(self, broker, actor, message, started: datetime | None, now: datetime, error: ErrorSummary) -> None:
-        from apps.jobs.models import Job, JobStatus
+    @staticmethod
+    def _attempt_row(message, outcome_: str, started: datetime | None, now: datetime, error: ErrorSummary,
+                     log: str) -> None:
+        from apps.jobs.models import JobAttempt
 
+        JobAttempt.objects.create(
+            job_id=message.message_id, number=_attempt(message), outcome=outcome_, worker=worker_name(),
+            started_at=started, finished_at=now, duration_ms=(now - started).total_seconds() * 1000 if started else None,
+            log=log, **error.as_fields())
+
+    def _retry(self, broker, actor, message, started: datetime | None, now: datetime, error: ErrorSummary,
+               log: str = "") -> None:
+        from apps.jobs.models import Job, JobAttempt, JobStatus
+
+        self._attempt_row(message, JobAttempt.Outcome.RETRIED, started, now, error, log)  # before retries moves on
         retries = message.options.get("retries", 0)
         delay = backoff_ms(retries, actor.options.get("min_backoff", settings.JOBS_MIN_BACKOFF_MS),
                            actor.options.get("max_backoff", settings.JOBS_MAX_BACKOFF_MS))
         message.options["retries"] = retries + 1
         fields = dict(status=JobStatus.RETRYING, next_retry_at=now + timedelta(milliseconds=delay), started_at=started,
                       attempts=retries + 1, worker=worker_name(), **error.as_fields())
-        if not Job.objects.filter(pk=message.message_id).update(**fields):
+        if not Job.objects.filter(pk=message.message_id).update(log=log, **fields):
             self._record_if_missing(message, **fields)  # a message sent around the ledger
         broker.enqueue(message, delay=delay)
         outcome(message.actor_name, "retried")
@@ -189,6 +211,7 @@ class JobLedger(dramatiq.Middleware):
         from apps.jobs.models import Job, JobStatus
 
         job_ended(message.message_id)
+        context.finish()
         if message.options.get("nt_duplicate"):
             return
         Job.objects.filter(pk=message.message_id).update(status=JobStatus.SKIPPED, finished_at=timezone.now())

@@ -1,0 +1,64 @@
+"""What a worker thread knows about the job it runs: its id, actor, attempt and request id, bound to
+every log line (structlog context) and handed on to the jobs it enqueues (their parent and request id);
+and the job's own log lines, captured for the ledger (at most NT_JOBS_LOG_CHARS per attempt).
+
+Imports nothing of Django's models: the logging set-up loads JobLogHandler before the apps."""
+
+import logging
+import threading
+
+import structlog
+
+_local = threading.local()
+_BOUND = ("job_id", "actor", "attempt", "request_id")
+
+
+def start(*, job_id: str, actor: str, attempt: int, request_id: str, log_chars: int) -> None:
+    """Bind the job to this thread (log lines, child jobs) and start capturing its log lines. What was
+    bound before (a web request running a job inline) comes back at finish()."""
+    bound = structlog.contextvars.get_contextvars()
+    _local.saved = {key: bound[key] for key in _BOUND if key in bound}
+    structlog.contextvars.bind_contextvars(job_id=job_id, actor=actor, attempt=attempt,
+                                           request_id=request_id or f"job-{job_id[:12]}")
+    _local.lines, _local.size, _local.limit, _local.cut = [], 0, log_chars, False
+
+
+def finish() -> str:
+    """Unbind the job; returns its captured log ("" if nothing was logged or no job was bound)."""
+    lines, cut = getattr(_local, "lines", None), getattr(_local, "cut", False)
+    _local.lines = None
+    structlog.contextvars.unbind_contextvars(*_BOUND)
+    structlog.contextvars.bind_contextvars(**getattr(_local, "saved", {}))
+    _local.saved = {}
+    if not lines:
+        return ""
+    return "\n".join(lines) + ("\n… (cut: NT_JOBS_LOG_CHARS reached)" if cut else "")
+
+
+def current_job_id() -> str | None:
+    return structlog.contextvars.get_contextvars().get("job_id")
+
+
+class JobLogHandler(logging.Handler):
+    """Keeps the formatted lines logged by the thread of a running job, up to its limit."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = getattr(_local, "lines", None)
+        if lines is None or _local.cut:
+            return
+        try:
+            text = self.format(record)
+        except Exception:  # noqa: BLE001 - a line that cannot be formatted is not worth a crash
+            return
+        if _local.size + len(text) > _local.limit:
+            _local.cut = True
+            return
+        lines.append(text)
+        _local.size += len(text) + 1
+
+
+def summary(result) -> str:
+    """An actor's return value as the job's result summary: a string as it is, else its str(); cut to 500."""
+    if result is None:
+        return ""
+    return (result if isinstance(result, str) else str(result))[:500]
