@@ -54,3 +54,4 @@ class ApiSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(serializer, description=description), code)
         return operation
+

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.signals import views as signal_views
 from newstunneler import health, metrics
+from newstunneler.docs import RedocView, SchemaView, SwaggerView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
@@ -14,9 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("digests/unsubscribe/<str:token>/", signal_views.unsubscribe, name="digest-unsubscribe"),
     path("digests/confirm/<str:token>/", signal_views.confirm, name="digest-confirm"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("apps.articles.urls")),
     path("api/v1/", include("apps.signals.urls")),
     path("api/v1/", include("apps.jobs.urls")),

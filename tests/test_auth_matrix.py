@@ -43,6 +43,17 @@ MATRIX = [
     # the live stream also needs the per-user flag alert_stream (targeting no one by default)
     ("GET", "/api/v1/alerts/stream", {A: 401, V: 403, N: 403, D: 403, R: 401}),
     ("GET", "/api/schema/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("GET", "/api/v1/jobs/queues/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
+    ("POST", "/api/v1/jobs/queues/default/pause/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
+    # analysts read the scoring policy; only staff users change it
+    ("GET", "/api/v1/settings/scoring/", {A: 401, V: 403, N: 200, D: 200, R: 401}),
+    ("PATCH", "/api/v1/settings/scoring/", {A: 401, V: 403, N: 403, D: 403, R: 401}),
+    # every account owner manages their own keys and webhook endpoints
+    ("GET", "/api/v1/keys/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("POST", "/api/v1/keys/", {A: 401, V: 201, N: 201, D: 201, R: 401}),
+    ("GET", "/api/v1/webhooks/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("POST", "/api/v1/webhooks/", {A: 401, V: 201, N: 201, D: 201, R: 401}),
+    ("GET", "/api/v1/webhooks/{webhook}/", {A: 401, V: 404, N: 404, D: 404, R: 401}),
 ]
 
 
@@ -66,16 +77,21 @@ def keys(django_user_model):
 @pytest.fixture
 def ids():
     article = factories.article("Apple (NASDAQ: AAPL) beats estimates and raises guidance", analyse=True)
-    from apps.signals.models import DigestSubscription
+    from apps.signals.models import DigestSubscription, WebhookEndpoint
 
     theirs = DigestSubscription.objects.create(email="someone-else@example.com", frequency="daily")
+    hook = WebhookEndpoint.objects.create(name="staff's", url="https://ops.example.com/h", event_types=["job.dead"])
     return {"article": article.pk, "source": factories.source().pk, "doomed": factories.source().pk,
-            "subscription": theirs.pk}
+            "subscription": theirs.pk, "webhook": hook.pk}
 
 
 BODIES = {("POST", "/api/v1/sources/"): {"url": "https://feeds.example.org/{caller}.xml"},
           ("PATCH", "/api/v1/sources/{source}/"): {"enabled": False},
-          ("POST", "/api/v1/digests/subscriptions/"): {"email": "{caller}@example.com", "frequency": "weekly"}}
+          ("POST", "/api/v1/digests/subscriptions/"): {"email": "{caller}@example.com", "frequency": "weekly"},
+          ("PATCH", "/api/v1/settings/scoring/"): {"alert_threshold": 3},
+          ("POST", "/api/v1/keys/"): {"name": "{caller}'s bot"},
+          ("POST", "/api/v1/webhooks/"): {"name": "{caller}", "url": "https://hooks.example.com/{caller}",
+                                          "event_types": ["signal.created"]}}
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

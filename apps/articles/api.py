@@ -3,16 +3,19 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from apps.articles import selectors
-from apps.articles.models import Article, Source
+from apps.articles import selectors, services
+from apps.articles.models import Article, ScoringPolicy, Source
 from apps.articles.serializers import (
     AnalyzeRequestSerializer,
     ArticleDetailSerializer,
     ArticleFilterSerializer,
     ArticleListSerializer,
     JobAcceptedSerializer,
+    ScoringPolicySerializer,
     SourceSerializer,
 )
 from apps.jobs.enqueue import enqueue
@@ -80,3 +83,27 @@ class SourceViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.U
                         status=status.HTTP_202_ACCEPTED)
 
 
+
+
+class ScoringPolicyApi(APIView):
+    """The scoring policy. Analysts and admins read it; staff change it (PATCH the fields to change; every
+    change is logged with its old and new values). New articles are scored with it at once; existing ones
+    keep their score (re-score them in the admin)."""
+
+    def permissions_for(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return ["articles.view_scoringpolicy"]
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff change the scoring policy.")
+        return ["articles.change_scoringpolicy"]
+
+    @extend_schema(responses={200: ScoringPolicySerializer})
+    def get(self, request):
+        return Response(ScoringPolicySerializer(ScoringPolicy.current()).data)
+
+    @extend_schema(request=ScoringPolicySerializer, responses={200: ScoringPolicySerializer})
+    def patch(self, request):
+        body = ScoringPolicySerializer(ScoringPolicy.current(), data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        policy = services.scoring_policy_update(user=request.user, **body.validated_data)
+        return Response(ScoringPolicySerializer(policy).data)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from apps.articles import scoring
-from apps.articles.models import Analysis, Article, ArticleScore, Source
+from apps.articles.models import Analysis, Article, ArticleScore, ScoringPolicy, Source
 from newstunneler.api import id_param
 from newstunneler.netguard import BlockedURL, check_url
 
@@ -98,3 +98,13 @@ class AnalyzeRequestSerializer(serializers.Serializer):
 
 class JobAcceptedSerializer(serializers.Serializer):
     job_id = serializers.CharField()
+
+
+class ScoringPolicySerializer(serializers.ModelSerializer):
+    """The scoring policy: the weights of the score's parts and the thresholds (PATCH any of them)."""
+
+    class Meta:
+        model = ScoringPolicy
+        fields = ["weight_catalyst", "weight_novelty", "weight_credibility", "weight_sentiment", "weight_liquidity",
+                  "alert_threshold", "ticker_min_confidence", "signal_alert_score", "updated_at"]
+        read_only_fields = ["updated_at"]

@@ -268,3 +268,16 @@ def analysis_requeue_unsure(*, max_confidence: float = 0.5, hours: int = 24, lim
     jobs = enqueue_many("analyze_article", [Call(args=(article_id,), dedupe_key=f"analyze:{article_id}") for article_id in ids])
     logger.info("reanalyze_unsure", queued=len(jobs), max_confidence=max_confidence, hours=hours)
     return jobs
+
+
+def scoring_policy_update(*, user=None, **fields) -> ScoringPolicy:
+    """Change the scoring policy (validated by the caller); the change is logged with old and new values."""
+    policy = ScoringPolicy.current()
+    changed = {name: (getattr(policy, name), value) for name, value in fields.items() if getattr(policy, name) != value}
+    for name, (_, value) in changed.items():
+        setattr(policy, name, value)
+    if changed:
+        policy.save()
+        logger.info("scoring_policy_changed", user_id=getattr(user, "pk", None),
+                    changes={name: {"old": old, "new": new} for name, (old, new) in changed.items()})
+    return policy

@@ -10,5 +10,6 @@ urlpatterns = [
     path("articles/", api.ArticleListApi.as_view(), name="article-list"),
     path("articles/<int:pk>/", api.ArticleDetailApi.as_view(), name="article-detail"),
     path("articles/<int:pk>/analyze/", api.ArticleAnalyzeApi.as_view(), name="article-analyze"),
+    path("settings/scoring/", api.ScoringPolicyApi.as_view(), name="scoring-policy"),
     *router.urls,
 ]

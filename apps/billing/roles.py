@@ -1,12 +1,13 @@
-"""API roles as groups with permissions: viewers read; analysts also manage sources, ask for analyses
-and read the backtest report; admins also manage the scoring policy. (The jobs and flags APIs are for staff users.)"""
+"""API roles as groups with permissions: viewers read; analysts also manage sources, ask for analyses,
+read the backtest report and the scoring policy; admins also hold the permission to change the scoring
+policy (the API lets staff users only use it). The jobs and flags APIs are for staff users."""
 
 from django.contrib.auth.models import Group, Permission
 
 VIEWER = ["articles.view_article", "articles.view_source", "signals.view_signal"]
 ANALYST = VIEWER + ["articles.add_source", "articles.change_source", "articles.delete_source",
-                    "articles.request_analysis", "signals.view_signaloutcome"]
-ADMIN = ANALYST + ["articles.view_scoringpolicy", "articles.change_scoringpolicy"]
+                    "articles.request_analysis", "signals.view_signaloutcome", "articles.view_scoringpolicy"]
+ADMIN = ANALYST + ["articles.change_scoringpolicy"]
 ROLES = {"viewer": VIEWER, "analyst": ANALYST, "admin": ADMIN}
 
 

@@ -41,3 +41,11 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
     return key
+
+
+@transaction.atomic
+def api_key_rotate(*, key: ApiKey) -> tuple[ApiKey, str]:
+    """Replace a key: a new one with its name and expiry, and the old one revoked (in one transaction)."""
+    row, new_key = api_key_create(account=key.account, name=key.name, expires_at=key.expires_at)
+    api_key_revoke(key=key)
+    return row, new_key

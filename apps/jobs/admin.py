@@ -288,7 +288,6 @@ class DeadLetterAdmin(JobAdmin):
     list_display = ["short_id", "actor", "args_short", "queue", "attempts", "error_class", "error_summary", "finished_at"]
     list_filter = [ActorFilter, QueueFilter, ErrorClassFilter, "finished_at"]
     date_hierarchy = "finished_at"
-    change_list_template = "admin/jobs/deadletter/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status=JobStatus.DEAD)

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from apps import flags
 from apps.signals import backtest, notify, selectors, subscriptions
-from apps.signals.models import DigestSubscription
+from apps.signals.models import DigestSubscription, WebhookEndpoint, new_webhook_secret
 from apps.signals.serializers import (
     DigestSubscriptionSerializer,
     PerformanceFilterSerializer,
@@ -28,6 +28,7 @@ from apps.signals.serializers import (
     SignalFilterSerializer,
     SignalSerializer,
     TopFilterSerializer,
+    WebhookEndpointSerializer,
 )
 from newstunneler.api import MAX_ID, Pagination, query_params, reads
 
@@ -129,6 +130,43 @@ class DigestSubscriptionViewSet(viewsets.ModelViewSet):
         before = serializer.instance.recipient
         subscription = serializer.save()
         subscriptions.subscription_saved(subscription=subscription, address_changed=subscription.recipient != before)
+
+
+class WebhookEndpointViewSet(viewsets.ModelViewSet):
+    """Your own webhook endpoints (staff's, and the operations events, are managed in the admin). Each
+    delivery is signed with the endpoint's secret (X-NT-Signature, see README); the secret is in the
+    answer that creates the endpoint, or rotates it (`rotate_secret: true`), and never again."""
+
+    serializer_class = WebhookEndpointSerializer
+    queryset = WebhookEndpoint.objects.none()  # (for the schema; get_queryset picks the caller's own)
+    pagination_class = Pagination
+    required_permissions = {method: [] for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")}
+
+    def get_queryset(self):
+        return WebhookEndpoint.objects.filter(owner=self.request.user).order_by("id")
+
+    def _with_secret(self, serializer, response_status):
+        data = dict(self.get_serializer(serializer.instance).data)
+        data["secret"] = serializer.instance.secret
+        return Response(data, status=response_status)
+
+    @extend_schema(responses={201: WebhookEndpointSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.validated_data.pop("rotate_secret", None)
+        serializer.save(owner=request.user)
+        return self._with_secret(serializer, 201)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        rotate = serializer.validated_data.pop("rotate_secret", False)
+        extra = {"secret": new_webhook_secret()} if rotate else {}
+        if serializer.validated_data.get("enabled"):  # enabling again clears the failure state
+            extra |= {"failing_since": None, "disabled_reason": ""}
+        serializer.save(**extra)
+        return self._with_secret(serializer, 200) if rotate else Response(self.get_serializer(serializer.instance).data)
 
 
 class IgnoreAccept(DefaultContentNegotiation):

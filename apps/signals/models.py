@@ -154,6 +154,11 @@ class EventType(models.TextChoices):
     JOB_DEAD = "job.dead"
 
 
+# What an API consumer's own endpoint may subscribe to; digest.sent (recipients) and job.dead (operations)
+# are for staff's endpoints.
+CONSUMER_EVENT_TYPES = [EventType.SIGNAL_CREATED.value]
+
+
 def new_webhook_secret() -> str:
     import secrets
 
@@ -163,6 +168,9 @@ def new_webhook_secret() -> str:
 class WebhookEndpoint(models.Model):
     """An outside URL that gets signed POSTs for the events it subscribes to."""
 
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="webhook_endpoints",
+                              help_text="the API consumer who registered it (empty: staff's, made in the admin)")
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=2000, help_text="http(s) on a public address (the feeds' SSRF rules).")
     secret = models.CharField(max_length=200, default=new_webhook_secret,

@@ -20,7 +20,7 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -28,7 +28,7 @@ from apps import flags
 from apps.articles.models import ScoringPolicy
 from apps.jobs.enqueue import enqueue, enqueue_many
 from apps.jobs.errors import PermanentError
-from apps.signals.models import EventType, Signal, WebhookDelivery, WebhookEndpoint
+from apps.signals.models import CONSUMER_EVENT_TYPES, EventType, Signal, WebhookDelivery, WebhookEndpoint
 from newstunneler.netguard import BlockedURL, check_url, check_url_syntax, shared_client
 
 logger = structlog.get_logger(__name__)
@@ -189,7 +189,10 @@ def emit(event_type: str, data: dict) -> int:
     """Queue a delivery of the event to every enabled endpoint subscribed to it. Returns how many."""
     if not flags.is_enabled("webhook_notifications"):
         return 0
-    endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if event_type in (e.event_types or [])]
+    candidates = WebhookEndpoint.objects.filter(enabled=True)
+    if event_type not in CONSUMER_EVENT_TYPES:  # operations events go to staff's endpoints only
+        candidates = candidates.filter(Q(owner__isnull=True) | Q(owner__is_staff=True))
+    endpoints = [e for e in candidates if event_type in (e.event_types or [])]
     if not endpoints:
         return 0
     event = new_event(event_type, data)

@@ -1,9 +1,10 @@
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps import flags
-from apps.signals.models import DigestSubscription, Label, Signal
+from apps.signals.models import CONSUMER_EVENT_TYPES, DigestSubscription, Label, Signal, WebhookEndpoint
 
 
 class PerformanceFilterSerializer(serializers.Serializer):
@@ -129,4 +130,31 @@ class DigestSubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"email": [
                 f"You have {MAX_UNCONFIRMED_PER_USER} subscriptions waiting for their recipients to confirm: "
                 "wait for those, or delete some, before adding another address."]})
+        return data
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    """An API consumer's own webhook endpoint. Its signing secret is shown in the answer that creates it
+    (and when rotated with `rotate_secret: true`), never again."""
+
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=CONSUMER_EVENT_TYPES), min_length=1, max_length=len(CONSUMER_EVENT_TYPES),
+        help_text=f"Any of: {', '.join(CONSUMER_EVENT_TYPES)}.")
+    rotate_secret = serializers.BooleanField(write_only=True, required=False, default=False,
+                                             help_text="true: a new signing secret, shown in this answer only")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "name", "url", "event_types", "enabled", "failing_since", "disabled_reason", "last_success_at",
+                  "created_at", "rotate_secret"]
+        read_only_fields = ["failing_since", "disabled_reason", "last_success_at", "created_at"]
+
+    def validate(self, data):
+        fields = {key: value for key, value in data.items() if key != "rotate_secret"}
+        probe = WebhookEndpoint(**{**({f: getattr(self.instance, f) for f in ("name", "url", "event_types")}
+                                      if self.instance else {}), **fields})
+        try:
+            probe.clean()  # the feeds' SSRF rules for the address
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
         return data

@@ -5,6 +5,7 @@ from apps.signals import api
 
 router = SimpleRouter()
 router.register("digests/subscriptions", api.DigestSubscriptionViewSet, basename="digest-subscription")
+router.register("webhooks", api.WebhookEndpointViewSet, basename="webhook-endpoint")
 
 urlpatterns = [
     path("signals/", api.SignalListApi.as_view(), name="signal-list"),

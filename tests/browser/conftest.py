@@ -3,12 +3,12 @@ the page for every failed test (in $NT_SCREENSHOT_DIR, default var/screenshots/)
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PERSONA_PASSWORD
+from tests.processes import wait_for
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver")
 AVAILABLE = os.path.exists(CHROMIUM) and bool(CHROMEDRIVER)
@@ -69,13 +69,3 @@ def log_in(browser, live_server, user):
     browser.find_element("css selector", "input[type=submit]").click()
     wait_for(lambda: browser.current_url == f"{live_server.url}/admin/", what=f"the admin index (at {browser.current_url})")
 
-
-def wait_for(condition, timeout: float = 20.0, what: str = "the condition"):
-    """Poll `condition` until it is true (a click's page load, a refresh): returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")

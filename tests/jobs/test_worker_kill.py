@@ -17,7 +17,7 @@ from django.db import connection
 from apps.jobs import scheduler
 from apps.jobs.enqueue import enqueue
 from apps.jobs.models import Job
-from tests.processes import ROOT
+from tests.processes import ROOT, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -34,16 +34,6 @@ def start_worker(env: dict) -> subprocess.Popen:
         [sys.executable, "-m", "dramatiq", "tests.jobs.killable", "--processes", "1", "--threads", "2",
          "--queues", "killable", "--skip-logging"],
         env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_jobs_held_by_a_killed_worker_run_again(redis_broker_factory, tmp_path, monkeypatch):
