@@ -9,6 +9,7 @@ is refused with a clear error."""
 
 import dramatiq
 
+from apps.jobs.registry import discover_actors
 from apps.jobs.services import audit
 
 PAUSED_KEY = "__nt_paused__"
@@ -31,6 +32,8 @@ def paused_queues(broker: dramatiq.Broker | None = None) -> set[str]:
 
 
 def known_queues(broker: dramatiq.Broker | None = None) -> set[str]:
+    """The queues of every declared actor (a web process declares them on first use: here)."""
+    discover_actors()
     broker = broker or dramatiq.get_broker()
     return {q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))}
 

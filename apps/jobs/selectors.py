@@ -69,8 +69,7 @@ def queue_depths() -> list[QueueDepth]:
                .annotate(n=Count("id"), oldest=Min("enqueued_at")).order_by("queue"))
     ledger = {row["queue"]: row for row in waiting}
     broker = dramatiq.get_broker()
-    declared = {q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ"))}
-    names = sorted(set(ledger) | declared)
+    names = sorted(set(ledger) | queues.known_queues(broker))
     depths = _broker_depths(broker, names)
     try:
         paused = queues.paused_queues(broker)

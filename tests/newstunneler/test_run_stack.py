@@ -42,6 +42,9 @@ def _log_in_to_the_admin(base: str) -> None:
         )
         assert answer.status_code == 200
         assert "Operations" in answer.text and "Log out" in answer.text
+        # The overview of a fresh stack lists every queue of the declared actors, from the real broker
+        queues = set(re.findall(r'data-queue="([^"]+)" data-paused="no"', answer.text))
+        assert {"feeds", "analysis", "signals", "notify", "maintenance"} <= queues, queues
 
 
 def _healthz_count(metrics: str) -> float:
