@@ -5,6 +5,7 @@ A poll fetches the feed (conditional GET), then stores what it got in the callin
 the source (with backoff), "not modified" as a success, new entries through article_ingest. A batch
 stores its not-modified sources with one UPDATE."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from apps.articles import feeds
 from apps.articles.models import Source
 from apps.articles.services import article_ingest
 from apps.jobs.enqueue import enqueue_many
+from newstunneler import telemetry
 
 logger = structlog.get_logger(__name__)
 
@@ -120,10 +122,21 @@ def _store_not_modified(sources: list[Source], now: datetime) -> None:
 def _fetch(source: Source, client) -> feeds.Fetched | Exception:
     """The network part of a poll (no database): safe to run in a thread. What it raised is returned,
     for _store to record (a FeedError) or raise (anything else: a bug)."""
+    started = time.perf_counter()
     try:
-        return feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
+        fetched = feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
     except Exception as exc:  # noqa: BLE001 - handed to _store, in the calling thread
+        telemetry.FEED_FETCHES.labels("failed").inc()
+        telemetry.FEED_FETCH_SECONDS.labels("failed").observe(time.perf_counter() - started)
+        if isinstance(exc, feeds.FeedError):
+            telemetry.FEED_ERRORS.labels(exc.kind).inc()
+        else:
+            telemetry.error("feeds", exc)
         return exc
+    outcome = "not_modified" if fetched.not_modified else "ok"
+    telemetry.FEED_FETCHES.labels(outcome).inc()
+    telemetry.FEED_FETCH_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    return fetched
 
 
 def _store(source: Source, fetched: feeds.Fetched | Exception, now: datetime) -> PollResult:
@@ -135,6 +148,8 @@ def _store(source: Source, fetched: feeds.Fetched | Exception, now: datetime) ->
             return PollResult(source.pk, "not_modified")
         parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
     except feeds.FeedError as exc:
+        if not isinstance(fetched, Exception):  # a parse failure (a fetch failure was counted by _fetch)
+            telemetry.FEED_ERRORS.labels(exc.kind).inc()
         source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
         return PollResult(source.pk, "failed", error=str(exc))
     with transaction.atomic():

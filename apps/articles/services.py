@@ -1,5 +1,6 @@
 """Every write of the articles app: sources, polling, ingest, scoring and analysis."""
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker,
 from apps.articles.recent import recent_titles
 from apps.articles.tickers import TickerMatch, resolve, symbol_table
 from apps.jobs.enqueue import Call, enqueue, enqueue_many
-from newstunneler import bulk
+from newstunneler import bulk, telemetry
 from newstunneler.netguard import check_url, check_url_syntax
 
 logger = structlog.get_logger(__name__)
@@ -89,11 +90,14 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     candidates = _ingest_candidates(entries, result)
     fresh = _ingest_fresh(candidates, fetched_at, result)
     if not fresh:
+        telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
         return result
     # Read before inserting: this batch must not find itself among the "recent" titles.
     recent = recent_titles.index(fetched_at)
     stored = _ingest_store(fresh, source, fetched_at, result)
     _ingest_score(stored, source, recent, result, queue_analyses)
+    telemetry.ARTICLES_INGESTED.inc(result.new)
+    telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
     return result
 
 
@@ -236,8 +240,16 @@ def article_analyze(*, article: Article, provider: str | None = None) -> Analysi
     """Analyse (LLM or offline), store the Analysis (replacing an earlier one), queue its signals. Its tickers
     are the analyser's that pass the policy's ticker_min_confidence (see _accepted_tickers)."""
     policy = ScoringPolicy.current()
-    result = analysers.analyze(article.title, article.summary, provider=provider, candidates=article.tickers,
-                               ticker_min_confidence=policy.ticker_min_confidence)
+    started = time.perf_counter()
+    try:
+        result = analysers.analyze(article.title, article.summary, provider=provider, candidates=article.tickers,
+                                   ticker_min_confidence=policy.ticker_min_confidence)
+    except Exception as exc:
+        telemetry.ANALYSES.labels(provider or "auto", "failed").inc()
+        telemetry.error("analysis", exc)
+        raise
+    telemetry.ANALYSES.labels(result.provider, "ok").inc()
+    telemetry.ANALYSIS_SECONDS.labels(result.provider).observe(time.perf_counter() - started)
     plan = result.plan
     with transaction.atomic():
         analysis, _ = Analysis.objects.update_or_create(

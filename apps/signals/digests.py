@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.signals.models import DigestRun, DigestSubscription, EventType, Frequency, Label, Signal
+from newstunneler import telemetry
 
 logger = structlog.get_logger(__name__)
 WEEKLY_TOP = 20
@@ -161,10 +162,13 @@ def send(kind: str, *, recipient: str, now: datetime, subscription: DigestSubscr
     try:
         message.send(fail_silently=False)
     except Exception as exc:
+        telemetry.NOTIFICATIONS.labels("email", "failed").inc()
+        telemetry.error("notify", exc)
         DigestRun.objects.filter(pk=run.pk).update(status=DigestRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
     DigestRun.objects.filter(pk=run.pk).update(status=DigestRun.Status.SENT, sent_at=timezone.now(),
                                                signal_count=len(signals), error="")
+    telemetry.NOTIFICATIONS.labels("email", "sent").inc()
     logger.info("digest_sent", kind=kind, period=period, recipient=recipient, signals=len(signals))
     from apps.signals import notify
 

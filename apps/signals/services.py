@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.articles.models import Analysis, Article, ScoringPolicy
 from apps.signals import notify, predictions, scoring
 from apps.signals.models import Signal
+from newstunneler import telemetry
 
 logger = structlog.get_logger(__name__)
 STANCE_SIGN = {"BULLISH": 1.0, "BEARISH": -1.0, "NEUTRAL": 0.0}
@@ -50,6 +51,8 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
             },
         )
         signals.append(signal)
+        if new:
+            telemetry.SIGNALS.labels(signal.label).inc()
         if new or before.get(symbol, 0) < strong <= signal.score:  # new, or turned strong: announced once
             created.append(signal)
     _annotate(signals, catalyst=analysis.catalyst_type)

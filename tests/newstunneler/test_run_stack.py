@@ -89,6 +89,8 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
                 time.sleep(0.3)
                 text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
             assert 'dramatiq_messages_total{actor_name="ping",queue_name="default"}' in text
+            # job duration per actor (the histogram the p95 alert and the dashboard read)
+            assert 'dramatiq_message_duration_milliseconds_bucket{actor_name="ping"' in text
 
             # The web's /metrics adds up every gunicorn worker (multiprocess mode), whichever answers.
             for _ in range(20):

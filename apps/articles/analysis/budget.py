@@ -38,11 +38,15 @@ def left_today(now=None) -> Decimal:
 
 
 def record(usage: Usage, *, rejected: bool = False, now=None) -> None:
-    """Add one analysis' LLM calls to today's spend."""
+    """Add one analysis' LLM calls to today's spend (and to the tokens and cost metrics)."""
     from apps.articles.models import LlmSpend
+    from newstunneler import telemetry
 
     if not usage:
         return
+    telemetry.LLM_TOKENS.labels(usage.model, "prompt").inc(usage.prompt_tokens)
+    telemetry.LLM_TOKENS.labels(usage.model, "completion").inc(usage.completion_tokens)
+    telemetry.LLM_COST.labels(usage.model).inc(float(usage.cost_usd))
     day = (now or timezone.now()).date()
     with transaction.atomic():
         row, _ = LlmSpend.objects.get_or_create(day=day, model=usage.model)

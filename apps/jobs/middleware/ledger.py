@@ -19,6 +19,7 @@ from apps.jobs.errors import ErrorSummary, PermanentError, error_summary
 from apps.jobs.ledger_writer import Finished, reader, writer
 from apps.jobs.middleware.heartbeat import job_ended, job_started, worker_name
 from apps.jobs.signals import job_dead
+from newstunneler import telemetry
 
 logger = structlog.get_logger(__name__)
 
@@ -135,6 +136,8 @@ class JobLedger(dramatiq.Middleware):
     def after_process_message(self, broker, message, *, result=None, exception=None):
         started, now = job_ended(message.message_id), timezone.now()
         log = context.finish()
+        if exception is not None:
+            telemetry.error("jobs", exception)
         if exception is None:
             self._succeeded(broker, message, started, now, context.summary(result), log)
             return

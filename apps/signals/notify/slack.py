@@ -10,6 +10,7 @@ from django_redis import get_redis_connection
 from apps.jobs.errors import PermanentError
 from apps.signals.notify.alerts import signal_payloads
 from apps.signals.notify.http import DeliveryFailed, _post
+from newstunneler import telemetry
 from newstunneler.netguard import BlockedURL, check_url_syntax
 
 logger = structlog.get_logger(__name__)
@@ -57,14 +58,18 @@ def send_slack_alert(signal_id: int) -> bool:
     payload = payloads[0]
     redis, key = get_redis_connection("default"), debounce_key(payload)
     if not redis.set(key, signal_id, nx=True, ex=settings.ALERT_DEBOUNCE_SECONDS):
+        telemetry.NOTIFICATIONS.labels("slack", "skipped").inc()
         logger.info("slack_alert_debounced", signal_id=signal_id, symbol=payload["symbol"])
         return False
     try:
         response = _post(url, json.dumps(slack_message(payload)).encode(), {}, guarded=False)
         if not 200 <= response.status_code < 300:
             raise DeliveryFailed(f"Slack answered HTTP {response.status_code}: {response.text[:200]}")
-    except Exception:
+    except Exception as exc:
         redis.delete(key)
+        telemetry.NOTIFICATIONS.labels("slack", "failed").inc()
+        telemetry.error("notify", exc)
         raise
+    telemetry.NOTIFICATIONS.labels("slack", "sent").inc()
     logger.info("slack_alert_sent", signal_id=signal_id, symbol=payload["symbol"])
     return True

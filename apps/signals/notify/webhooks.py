@@ -19,6 +19,7 @@ from apps.jobs.enqueue import enqueue_many
 from apps.jobs.errors import PermanentError
 from apps.signals.models import CONSUMER_EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from apps.signals.notify.http import DeliveryFailed, _post
+from newstunneler import telemetry
 from newstunneler.netguard import BlockedURL, check_url
 
 logger = structlog.get_logger(__name__)
@@ -95,9 +96,11 @@ def deliver(endpoint_id: int, event: dict) -> WebhookDelivery | None:
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, event_type=event["type"], event_id=event["id"], attempt=attempt, status_code=status,
         ok=not error, error=error, duration_ms=round(duration, 1))
+    telemetry.NOTIFICATIONS.labels("webhook", "failed" if error else "sent").inc()
     if not error:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, last_success_at=now)
         return delivery
+    telemetry.error("notify", "refused" if refused else "delivery_failed")
     failing_since = endpoint.failing_since or now
     if now - failing_since >= timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS):
         reason = (f"Disabled at {now:%Y-%m-%d %H:%M} UTC after failing since {failing_since:%Y-%m-%d %H:%M} UTC; "
