@@ -114,3 +114,13 @@ def redis_url(name: str, url: str) -> str:
     if scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured(f"{name} must start with redis://, rediss:// or unix:// (got {scheme!r})")
     return url
+
+
+def local_url(bind: str) -> str:
+    """The base URL that reaches, from this host, a server bound to `bind` (host:port, as NT_BIND): a
+    wildcard host is reached on loopback."""
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1" if host != "::" else "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port or 8000}"

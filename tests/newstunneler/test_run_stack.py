@@ -1,6 +1,7 @@
 """`make run` end to end: the stack starts with no services installed, serves, runs a job sent from
 another process, and stops cleanly on Ctrl-C."""
 
+import json
 import re
 import signal
 import subprocess
@@ -98,6 +99,18 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             counts = {_healthz_count(httpx.get(f"{base}/metrics", timeout=5).text) for _ in range(4)}
             assert len(counts) == 1 and counts.pop() >= 20, counts
             assert "newstunneler_dead_letters" in httpx.get(f"{base}/metrics", timeout=5).text  # the ledger gauges
+
+            # The deploy gate passes on this stack, and says what failed without a key
+            made = manage("create_api_key", "--account", "Canary", "--owner", "admin", "--name", "canary", env=env)
+            key = made.stdout.split("key: ")[1].split()[0]
+            gate = manage("canary", "--url", base, "--api-key", key, "--json", env=env)
+            report = json.loads(gate.stdout)
+            assert report["ok"] is True and [c["name"] for c in report["checks"]] == [
+                "web /healthz", "web /readyz", "metrics", "database", "broker + worker (ping job)", "queue health",
+                "API read with a key"], report
+            refused = manage("canary", "--url", base, "--api-key", "nt_wrongkey_" + "x" * 40, env=env, check=False)
+            assert refused.returncode == 1
+            assert "FAIL  API read with a key" in refused.stdout and "answered 401" in refused.stderr
         finally:
             stack.send_signal(signal.SIGINT)
             output, _ = stack.communicate(timeout=60)

@@ -4,16 +4,7 @@ import httpx
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.jobs.middleware import heartbeat
-from newstunneler.env import env_str
-
-
-def readiness_url(bind: str) -> str:
-    """The /readyz address of a server bound to `bind` (host:port; a wildcard host is reached on loopback)."""
-    host, _, port = bind.rpartition(":")
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1" if host != "::" else "::1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{port or 8000}/readyz"
+from newstunneler.env import env_str, local_url
 
 
 class Command(BaseCommand):
@@ -30,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, role, url, any_host, **options):
         if role == "web":
-            url = url or readiness_url(env_str("NT_BIND", "127.0.0.1:8000"))
+            url = url or f"{local_url(env_str('NT_BIND', '127.0.0.1:8000'))}/readyz"
             try:
                 response = httpx.get(url, timeout=5)
             except httpx.HTTPError as exc:
