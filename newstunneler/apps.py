@@ -18,7 +18,12 @@ class NewsTunnelerConfig(AppConfig):
     started_embedded_redis = False
 
     def ready(self):
-        from newstunneler import bulk  # noqa: F401 - registers its system check
+        from newstunneler import (
+            bulk,  # noqa: F401 - registers its system check
+            collectors,
+        )
+
+        collectors.register()
 
         if settings.EMBEDDED_REDIS:
             from newstunneler import embedded_redis

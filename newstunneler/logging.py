@@ -25,8 +25,11 @@ def configure_structlog() -> None:
         cache_logger_on_first_use=True,
     )
 
-def logging_config(log_format: str, level: str) -> dict:
-    """The LOGGING dict: every record, structlog's or stdlib's, goes through one formatter."""
+def logging_config(log_format: str, level: str, log_file: str = "", file_max_bytes: int = 50 * 2**20,
+                   file_backups: int = 5) -> dict:
+    """The LOGGING dict: every record, structlog's or stdlib's, goes through one formatter. With `log_file`
+    (NT_LOG_FILE), JSON lines also go to that file, rotated at `file_max_bytes` keeping `file_backups` old
+    files; web, worker and scheduler processes may share it (concurrent-log-handler locks it)."""
     if log_format == "json":
         renderer = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
     else:
@@ -40,6 +43,12 @@ def logging_config(log_format: str, level: str) -> dict:
                 "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
                 "foreign_pre_chain": SHARED_PROCESSORS,
             },
+            "json": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                               structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()],
+                "foreign_pre_chain": SHARED_PROCESSORS,
+            },
             "job_log": {  # plain lines for the job's page (never colours)
                 "()": structlog.stdlib.ProcessorFormatter,
                 "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -49,8 +58,11 @@ def logging_config(log_format: str, level: str) -> dict:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"},
                      # a running job's own lines, kept on its ledger row (apps/jobs/context.py)
-                     "job_log": {"class": "apps.jobs.context.JobLogHandler", "formatter": "job_log"}},
-        "root": {"handlers": ["console", "job_log"], "level": level},
+                     "job_log": {"class": "apps.jobs.context.JobLogHandler", "formatter": "job_log"},
+                     **({"file": {"class": "concurrent_log_handler.ConcurrentRotatingFileHandler", "formatter": "json",
+                                  "filename": log_file, "maxBytes": file_max_bytes, "backupCount": file_backups,
+                                  "encoding": "utf-8"}} if log_file else {})},
+        "root": {"handlers": ["console", "job_log", *(["file"] if log_file else [])], "level": level},
         "loggers": {
             **{name: {"level": "WARNING"} for name in QUIET_LOGGERS},
             "django.request": {"level": "ERROR"},  # our middleware logs every request once

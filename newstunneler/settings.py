@@ -299,7 +299,7 @@ WAFFLE_CACHE_NAME = "default"
 METRICS_TOKEN = env_str("NT_METRICS_TOKEN")
 TRUSTED_PROXIES = env_networks("NT_TRUSTED_PROXIES")
 # Computed when /metrics is scraped (added to the multiprocess registry under gunicorn).
-METRICS_SCRAPE_COLLECTORS = ["apps.jobs.metrics.JobLedgerCollector"]
+METRICS_SCRAPE_COLLECTORS = ["apps.jobs.metrics.JobLedgerCollector", "newstunneler.collectors.PipelineCollector"]
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Admin user created by `make run` when none exists.
@@ -335,7 +335,11 @@ ALERT_STREAM_KEEPALIVE = env_float("NT_ALERT_STREAM_KEEPALIVE", 15.0, minimum=0.
 LOG_FORMAT = env_choice("NT_LOG_FORMAT", "console", {"console", "json"})
 LOG_LEVEL = env_choice("NT_LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
 configure_structlog()
-LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# NT_LOG_FILE: also JSON lines to this file, size-rotated (for installs without a log collector).
+LOG_FILE = env_str("NT_LOG_FILE")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL, LOG_FILE,
+                         file_max_bytes=env_int("NT_LOG_FILE_MAX_MB", 50, minimum=1, maximum=10_000) * 2**20,
+                         file_backups=env_int("NT_LOG_FILE_BACKUPS", 5, minimum=1, maximum=100))
 
 # --- Outbound HTTP (feeds, LLM, webhooks).
 # Private/loopback/link-local/reserved targets are refused unless explicitly allowed (tests, labs).
@@ -387,6 +391,8 @@ if LLM_BASE_URL and LLM_API_KEY and LLM_MODEL not in LLM_PRICES:
 # What the LLM may cost per UTC day, over every analysis (pipeline, API, commands). Once spent, analyses
 # that did not ask for the LLM by name fall back to the offline analyser, and those that did are refused.
 LLM_DAILY_BUDGET_USD = env_float("NT_LLM_DAILY_BUDGET_USD", 5.0, minimum=0.0)
+# The alert rule LLMSpendHigh fires when today's spend passes this (default: 80 % of the daily budget).
+LLM_SPEND_ALERT_USD = env_float("NT_LLM_SPEND_ALERT_USD", round(0.8 * LLM_DAILY_BUDGET_USD, 4), minimum=0.0)
 # A FinBERT-class classifier (ONNX) for analyses made without an LLM, when the finbert_sentiment switch
 # is on: a directory with model.onnx, tokenizer.json and labels.json/config.json (README: "FinBERT").
 FINBERT_PATH = env_str("NT_FINBERT_PATH")
@@ -405,4 +411,6 @@ JOBS_RECONCILE_GRACE = env_int("NT_JOBS_RECONCILE_GRACE", 30, minimum=1)  # seco
 JOBS_RECONCILE_EVERY = env_int("NT_JOBS_RECONCILE_EVERY", 30, minimum=1)  # seconds between the scheduler's reconciles
 JOBS_KEEP_SUCCEEDED_DAYS = env_int("NT_JOBS_KEEP_SUCCEEDED_DAYS", 7, minimum=1)
 JOBS_KEEP_DEAD_DAYS = env_int("NT_JOBS_KEEP_DEAD_DAYS", 90, minimum=1)
+SCHEDULER_METRICS_PORT = env_int("NT_SCHEDULER_METRICS_PORT", 0, minimum=0, maximum=65535)  # 0: no exposition
+SCHEDULER_METRICS_HOST = env_str("NT_SCHEDULER_METRICS_HOST", "127.0.0.1")
 JOBS_LOG_CHARS = env_int("NT_JOBS_LOG_CHARS", 20_000, minimum=0, maximum=1_000_000)  # log kept per attempt (0: none)

@@ -34,6 +34,8 @@ SIGNALS = Counter("newstunneler_signals_total", "Signals made, by label", ["labe
 NOTIFICATIONS = Counter("newstunneler_notifications_total",
                         "Notifications by channel (slack, webhook, stream, email) and outcome (sent, failed, skipped)",
                         ["channel", "outcome"])
+SCHEDULER_TICKS = Counter("newstunneler_scheduler_ticks_total", "Scheduler ticks (each fires what is due)")
+SCHEDULER_FIRED = Counter("newstunneler_scheduler_jobs_total", "Jobs the scheduler started or recovered")
 ERRORS = Counter("newstunneler_errors_total", "Errors by component (jobs, feeds, notify, analysis, web) and type",
                  ["component", "type"])
 

@@ -49,12 +49,17 @@ DUE_WORK: list[Callable[[], int]] = [fire_schedules, recover_jobs]
 
 
 def tick() -> int:
+    from newstunneler import telemetry
+
     fired = 0
     for fire_due in DUE_WORK:
         try:
             fired += fire_due()
-        except Exception:  # one broken source of work must not stop the scheduler
+        except Exception as exc:  # one broken source of work must not stop the scheduler
+            telemetry.error("scheduler", exc)
             logger.exception("scheduler_tick_failed", source=getattr(fire_due, "__name__", repr(fire_due)))
+    telemetry.SCHEDULER_TICKS.inc()
+    telemetry.SCHEDULER_FIRED.inc(fired)
     return fired
 
 

@@ -54,10 +54,10 @@ def _healthz_count(metrics: str) -> float:
 
 
 def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port, scheduler_port = free_port(), free_port(), free_port()
     env = embedded_env(
         tmp_path, NT_ADMIN_PASSWORD="stack-test-pass", NT_WORKER_METRICS_PORT=str(metrics_port),
-        NT_SCHEDULER_INTERVAL="1",
+        NT_SCHEDULER_INTERVAL="1", NT_SCHEDULER_METRICS_PORT=str(scheduler_port), NT_LOG_FILE=str(tmp_path / "nt.log"),
     )
     with embedded_redis_cleanup(tmp_path):
         manage("migrate", "--noinput", env=env)
@@ -83,6 +83,11 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             while not client.exists(f"nt:1:ping:{token}") and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert client.exists(f"nt:1:ping:{token}"), "the worker did not run the job sent from a shell"
+            # The worker's log line for that job, in the shared log file, carries the job's identity
+            lines = [json.loads(line) for line in (tmp_path / "nt.log").read_text().splitlines()]
+            (pinged,) = [line for line in lines if line.get("event") == "ping" and line.get("token") == token]
+            assert pinged["actor"] == "ping" and pinged["attempt"] == 1 and len(pinged["job_id"]) == 36
+            assert pinged["request_id"] == f"job-{pinged['job_id'][:12]}"  # sent from a shell: no request caused it
             # The workers' exposition server shows Dramatiq's and the ledger's counters for that job.
             deadline, text = time.monotonic() + 15, ""
             while 'newstunneler_job_outcomes_total{actor="ping",outcome="succeeded"}' not in text:
@@ -99,6 +104,11 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             counts = {_healthz_count(httpx.get(f"{base}/metrics", timeout=5).text) for _ in range(4)}
             assert len(counts) == 1 and counts.pop() >= 20, counts
             assert "newstunneler_dead_letters" in httpx.get(f"{base}/metrics", timeout=5).text  # the ledger gauges
+
+            # The scheduler serves its own metrics (for Prometheus in compose)
+            scheduler_metrics = httpx.get(f"http://127.0.0.1:{scheduler_port}/metrics", timeout=5).text
+            assert re.search(r"^newstunneler_scheduler_ticks_total [1-9]", scheduler_metrics, re.M), scheduler_metrics[:500]
+            assert "newstunneler_source_longest_failure_seconds" in scheduler_metrics
 
             # The deploy gate passes on this stack, and says what failed without a key
             made = manage("create_api_key", "--account", "Canary", "--owner", "admin", "--name", "canary", env=env)

@@ -121,3 +121,22 @@ def test_errors_by_component_and_type(broker, worker, run_jobs):
         enqueue("always_fails", "for the metric")
         run_jobs()
     assert errors.value == 3  # every failed attempt (max_retries=2)
+
+
+def test_scrape_time_gauges_for_llm_spend_and_failing_sources(settings):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.articles.analysis import budget
+    from apps.articles.models import Source
+
+    settings.LLM_SPEND_ALERT_USD = 0.5
+    budget.record(budget.Usage("gpt-4o-mini", 1000, 100, Decimal("0.75")))
+    failing = factories.source()
+    Source.objects.filter(pk=failing.pk).update(consecutive_failures=3, last_success_at=timezone.now() - timedelta(hours=7))
+    assert exposed("newstunneler_llm_spend_today_usd") == pytest.approx(0.75)
+    assert exposed("newstunneler_llm_spend_alert_usd") == 0.5
+    assert exposed("newstunneler_sources_failing") == 1
+    assert 7 * 3600 - 5 < exposed("newstunneler_source_longest_failure_seconds") < 7 * 3600 + 60

@@ -16,6 +16,11 @@ class Command(BaseCommand):
     def handle(self, *args, interval, once, **options):
         if interval <= 0:
             raise CommandError("--interval must be a positive number of seconds")
+        if settings.SCHEDULER_METRICS_PORT:
+            # Its own exposition (ticks, jobs fired, errors, and the scrape-time gauges), for Prometheus.
+            import prometheus_client
+
+            prometheus_client.start_http_server(settings.SCHEDULER_METRICS_PORT, addr=settings.SCHEDULER_METRICS_HOST)
         ticks = scheduler.run_forever(interval, max_ticks=1 if once else None)
         if options["verbosity"] > 1:
             self.stdout.write(f"{ticks} tick(s)")
