@@ -24,12 +24,14 @@ from newstunneler import bulk
 from newstunneler.middleware import current_request_id
 
 
-def _message(actor, args, kwargs, request_id: str) -> dramatiq.Message:
-    """The message carries the request id of what caused it: the worker binds it to the job's log lines
-    and to the jobs that job enqueues in turn (apps/jobs/context.py)."""
-    if request_id:
-        return actor.message_with_options(args=tuple(args), kwargs=kwargs, nt_request_id=request_id)
-    return actor.message_with_options(args=tuple(args), kwargs=kwargs)
+def _message(actor, args, kwargs, request_id: str | None) -> dramatiq.Message:
+    """The message carries the trace id of what caused it: the request's id (a scheduled run's, bound by
+    the scheduler), or, caused by nothing traced (a shell, a command), `job-<its own id>`. The worker binds
+    it to the job's log lines and hands it to the jobs that job enqueues (apps/jobs/context.py); the ledger
+    row keeps it, so the admin and the logs join on it."""
+    message = actor.message_with_options(args=tuple(args), kwargs=kwargs)
+    message.options["nt_request_id"] = request_id or f"job-{message.message_id[:12]}"
+    return message
 
 
 def send_on_commit(message: dramatiq.Message, delay: timedelta | None = None, broker: dramatiq.Broker | None = None) -> None:
@@ -77,12 +79,12 @@ def enqueue_many(actor_name: str, calls: Iterable[Call | tuple], *, delay: timed
 
 
 def _enqueue_batch(actor_name: str, actor, calls: list[Call], delay: timedelta | None) -> list[str]:
-    request_id, retry_at = current_request_id() or "", timezone.now() + delay if delay else None
+    request_id, retry_at = current_request_id(), timezone.now() + delay if delay else None
     parent = context.current_job_id()
     messages = [_message(actor, call.args, call.kwargs, request_id) for call in calls]
     jobs = [Job(id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(call.args),
-                kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=request_id, next_retry_at=retry_at,
-                parent_id=parent)
+                kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=message.options["nt_request_id"],
+                next_retry_at=retry_at, parent_id=parent)
             for call, message in zip(calls, messages, strict=True)]
     keyed = [job for job in jobs if job.dedupe_key]
     with transaction.atomic():  # a savepoint: the whole batch, or none of it
@@ -115,11 +117,11 @@ def enqueue(actor_name: str, *args, dedupe_key: str | None = None, delay: timede
     """Record and (on commit) send `actor_name(*args, **kwargs)`. Returns the job id. With a dedupe key,
     while a job with that key is queued, running or retrying, nothing is sent and its id is returned."""
     actor = get_actor(actor_name)
-    request_id = current_request_id() or ""
-    message = _message(actor, args, kwargs, request_id)
+    message = _message(actor, args, kwargs, current_request_id())
     job = Job(
         id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(args), kwargs=kwargs,
-        dedupe_key=dedupe_key, request_id=request_id, requeued_from=requeued_from, parent_id=context.current_job_id(),
+        dedupe_key=dedupe_key, request_id=message.options["nt_request_id"], requeued_from=requeued_from,
+        parent_id=context.current_job_id(),
         next_retry_at=timezone.now() + delay if delay else None,
     )
     if dedupe_key is None:

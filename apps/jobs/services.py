@@ -191,7 +191,9 @@ def schedule_fire_due(*, now: datetime | None = None) -> list[str]:
                 schedule.next_run_at = schedule.following_run(now)
                 schedule.save(update_fields=["next_run_at"])
                 continue
-            job_id = enqueue(schedule.actor, *schedule.args, dedupe_key=f"schedule:{schedule.pk}", **schedule.kwargs)
+            # The run's own trace id: its job, and every job that job starts, carry it.
+            with structlog.contextvars.bound_contextvars(request_id=f"schedule-{schedule.name[:60]}-{now:%Y%m%dT%H%M%S}"):
+                job_id = enqueue(schedule.actor, *schedule.args, dedupe_key=f"schedule:{schedule.pk}", **schedule.kwargs)
             schedule.last_run_at, schedule.last_job_id = now, job_id
             schedule.next_run_at = schedule.following_run(now)
             schedule.save(update_fields=["last_run_at", "last_job", "next_run_at"])

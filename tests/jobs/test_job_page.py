@@ -48,6 +48,9 @@ def test_a_job_hands_its_request_id_to_the_jobs_it_starts(broker, worker, run_jo
     run_jobs()
     assert {c.request_id for c in Job.objects.filter(parent_id=caused)} == {"req-from-the-api"}
     assert {c.request_id for c in Job.objects.filter(parent_id=scheduled)} == {f"job-{scheduled[:12]}"}
+    # the rows say so too: the admin's search by request id finds the whole tree
+    assert Job.objects.get(pk=caused).request_id == "req-from-the-api"
+    assert Job.objects.filter(request_id=f"job-{scheduled[:12]}").count() == 3  # the job and its two children
     assert "request_id=req-from-the-api" in Job.objects.get(pk=caused).log  # its log lines carry it too
 
 

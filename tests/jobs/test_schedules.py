@@ -1,5 +1,6 @@
 """Schedules: cron validation, firing once per due run (also with several schedulers), admin edits audited."""
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,8 @@ def test_due_schedule_fires_once_and_moves_on(broker):
     schedule.refresh_from_db()
     assert schedule.last_job_id == job_id and schedule.next_run_at > timezone.now()
     assert Job.objects.get(pk=job_id).args == ["s"]
+    # the run's own trace id, on the row (and in the message, for the jobs it starts)
+    assert re.fullmatch(r"schedule-tick-\d{8}T\d{6}", Job.objects.get(pk=job_id).request_id)
 
 
 def test_disabled_schedule_does_not_fire(broker):
