@@ -23,16 +23,19 @@ def start(*, job_id: str, actor: str, attempt: int, request_id: str, log_chars: 
     _local.lines, _local.size, _local.limit, _local.cut = [], 0, log_chars, False
 
 
-def finish() -> str:
-    """Unbind the job; returns its captured log ("" if nothing was logged or no job was bound)."""
+def finish(min_level: int = logging.NOTSET) -> str:
+    """Unbind the job; returns its captured lines at `min_level` or above ("" if none, or no job was bound).
+    The ledger keeps every line of a failed attempt, and only warnings and errors of one that succeeded
+    (a busy install runs hundreds of thousands of jobs a day: their routine lines belong to the logs)."""
     lines, cut = getattr(_local, "lines", None), getattr(_local, "cut", False)
     _local.lines = None
     structlog.contextvars.unbind_contextvars(*_BOUND)
     structlog.contextvars.bind_contextvars(**getattr(_local, "saved", {}))
     _local.saved = {}
-    if not lines:
+    kept = [text for level, text in lines or () if level >= min_level]
+    if not kept:
         return ""
-    return "\n".join(lines) + ("\n… (cut: NT_JOBS_LOG_CHARS reached)" if cut else "")
+    return "\n".join(kept) + ("\n… (cut: NT_JOBS_LOG_CHARS reached)" if cut else "")
 
 
 def current_job_id() -> str | None:
@@ -53,7 +56,7 @@ class JobLogHandler(logging.Handler):
         if _local.size + len(text) > _local.limit:
             _local.cut = True
             return
-        lines.append(text)
+        lines.append((record.levelno, text))
         _local.size += len(text) + 1
 
 

@@ -1,6 +1,8 @@
 """Running a job in the caller instead of on a worker: what `enqueue` does while the async_jobs
 flag is off (for debugging). The ledger row goes through the same states, without retries."""
 
+import logging
+
 import structlog
 from django.conf import settings
 from django.utils import timezone
@@ -38,7 +40,7 @@ def run_inline(job_id: str, actor, args: tuple, kwargs: dict) -> None:
             log=log, **error.as_fields())
         logger.warning("inline_job_dead", job_id=job_id, actor=actor.actor_name, error=str(error)[:300])
         return
-    log = context.finish() if outer is None else ""
+    log = context.finish(logging.WARNING) if outer is None else ""
     finished = timezone.now()
     Job.objects.filter(pk=job_id).update(status=JobStatus.SUCCEEDED, finished_at=finished, result=context.summary(result),
                                          log=log, duration_ms=(finished - started).total_seconds() * 1000)

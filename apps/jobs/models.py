@@ -64,7 +64,8 @@ class Job(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
                                related_name="children")
     result = models.CharField(max_length=500, blank=True, help_text="the actor's own summary of its run")
-    log = models.TextField(blank=True, help_text="the log lines of its last attempt (at most NT_JOBS_LOG_CHARS)")
+    log = models.TextField(blank=True, help_text="its last attempt's log: every line if it failed, warnings and errors if it "
+                                               "succeeded (at most NT_JOBS_LOG_CHARS)")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = JobQuerySet.as_manager()

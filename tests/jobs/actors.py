@@ -44,7 +44,7 @@ def count_me(label: str) -> None:
 
 @dramatiq.actor(queue_name="tests", max_retries=2, min_backoff=10, max_backoff=40)
 def flaky_parent(label: str) -> str:
-    """Logs, fails its first attempt, then starts two children and says what it did."""
+    """Logs (info), fails its first attempt; then warns, starts two children and says what it did."""
     import structlog
 
     from apps.jobs.enqueue import enqueue
@@ -53,6 +53,7 @@ def flaky_parent(label: str) -> str:
     structlog.get_logger("tests.flaky").info("flaky_parent_working", label=label, attempt=attempt)
     if attempt == 1:
         raise ConnectionError(f"upstream refused {label} on attempt {attempt}")
+    structlog.get_logger("tests.flaky").warning("flaky_parent_upstream_slow", label=label, attempt=attempt)
     enqueue("count_me", f"{label}-child-1")
     enqueue("count_me", f"{label}-child-2")
     return f"2 children started for {label}"

@@ -17,11 +17,14 @@ def test_attempts_result_log_and_children_are_kept_and_shown(admin_client, broke
     run_jobs()
     job = Job.objects.get(pk=job_id)
     assert (job.status, job.attempts, job.result) == (JobStatus.SUCCEEDED, 2, "2 children started for acme")
-    assert "flaky_parent_working" in job.log and "attempt=2" in job.log and "attempt=1" not in job.log
+    # a succeeded attempt keeps its warnings and errors only; a failed one every line
+    assert "flaky_parent_upstream_slow" in job.log and "attempt=2" in job.log
+    assert "flaky_parent_working" not in job.log
     (failed,) = JobAttempt.objects.filter(job=job)  # the first attempt, as it was
     assert (failed.number, failed.outcome, failed.error_class) == (1, "retried", "ConnectionError")
     assert "upstream refused acme on attempt 1" in failed.error_message and "Traceback" in failed.traceback
-    assert "attempt=1" in failed.log and failed.worker and failed.duration_ms is not None
+    assert "flaky_parent_working" in failed.log and "attempt=1" in failed.log
+    assert failed.worker and failed.duration_ms is not None
     children = list(Job.objects.filter(parent=job).order_by("args"))
     assert [c.args for c in children] == [["acme-child-1"], ["acme-child-2"]]
     assert all(c.status == JobStatus.SUCCEEDED for c in children)

@@ -1,5 +1,6 @@
 """The job ledger's middleware: moves each job's row through its states and owns the retry policy."""
 
+import logging
 import random
 import threading
 from datetime import datetime, timedelta
@@ -135,7 +136,7 @@ class JobLedger(dramatiq.Middleware):
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         started, now = job_ended(message.message_id), timezone.now()
-        log = context.finish()
+        log = context.finish(logging.NOTSET if exception is not None else logging.WARNING)
         if exception is not None:
             telemetry.error("jobs", exception)
         if exception is None:

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='job',
             name='log',
-            field=models.TextField(blank=True, help_text='the log lines of its last attempt (at most NT_JOBS_LOG_CHARS)'),
+            field=models.TextField(blank=True, help_text="its last attempt's log: every line if it failed, warnings and errors if it succeeded (at most NT_JOBS_LOG_CHARS)"),
         ),
         migrations.AddField(
             model_name='job',
