@@ -87,10 +87,10 @@ class _LedgerConsumer(_RedisConsumer):
             return False
         now = time.monotonic()
         if now - self._paused_checked >= PAUSE_RECHECK_SECONDS:
-            from apps.jobs.queues import PAUSED_KEY
+            from apps.jobs.queues import paused_key
 
             try:
-                self._paused = bool(self.broker.client.sismember(f"{self.broker.namespace}:{PAUSED_KEY}", self.queue_name))
+                self._paused = bool(self.broker.client.sismember(paused_key(self.broker), self.queue_name))
             except redis.ConnectionError as exc:
                 raise ConnectionClosed(exc) from None
             self._paused_checked = now

@@ -15,6 +15,11 @@ from apps.jobs.services import audit
 PAUSED_KEY = "__nt_paused__"
 
 
+def paused_key(broker) -> str:
+    """The Redis set of paused queue names, in the broker's namespace (read by its consumers too)."""
+    return f"{broker.namespace}:{PAUSED_KEY}"
+
+
 class QueueControlError(Exception):
     pass
 
@@ -28,7 +33,7 @@ def paused_queues(broker: dramatiq.Broker | None = None) -> set[str]:
     client = _client(broker)
     if client is None:
         return set()
-    return {name.decode() if isinstance(name, bytes) else name for name in client.smembers(f"{broker.namespace}:{PAUSED_KEY}")}
+    return {name.decode() if isinstance(name, bytes) else name for name in client.smembers(paused_key(broker))}
 
 
 def known_queues(broker: dramatiq.Broker | None = None) -> set[str]:
@@ -51,7 +56,7 @@ def _checked(queue: str, broker) -> object:
 def queue_pause(*, queue: str, user=None, broker: dramatiq.Broker | None = None) -> bool:
     """Hold `queue`'s messages. Returns False if it was already paused (nothing audited then)."""
     broker = broker or dramatiq.get_broker()
-    if not _checked(queue, broker).sadd(f"{broker.namespace}:{PAUSED_KEY}", queue):
+    if not _checked(queue, broker).sadd(paused_key(broker), queue):
         return False
     audit(user=user, action="queue_pause", detail=f"queue {queue} paused: its messages are held")
     return True
@@ -60,7 +65,7 @@ def queue_pause(*, queue: str, user=None, broker: dramatiq.Broker | None = None)
 def queue_resume(*, queue: str, user=None, broker: dramatiq.Broker | None = None) -> bool:
     """Let `queue`'s held messages run, in order. Returns False if it was not paused."""
     broker = broker or dramatiq.get_broker()
-    if not _checked(queue, broker).srem(f"{broker.namespace}:{PAUSED_KEY}", queue):
+    if not _checked(queue, broker).srem(paused_key(broker), queue):
         return False
     audit(user=user, action="queue_resume", detail=f"queue {queue} resumed")
     return True
