@@ -363,6 +363,18 @@ POLL_BATCH = env_int("NT_POLL_BATCH", 50, minimum=1)
 POLL_CONCURRENCY = env_int("NT_POLL_CONCURRENCY", 8, minimum=1)
 POLL_LEASE_SECONDS = env_int("NT_POLL_LEASE_SECONDS", 1800, minimum=60)
 FEED_MAX_BACKOFF_SECONDS = 6 * 3600
+# Social and filing sources (apps/articles/feeds/: reddit.py, x.py, sec.py), each behind its switch.
+REDDIT_CLIENT_ID = env_str("NT_REDDIT_CLIENT_ID")
+REDDIT_CLIENT_SECRET = env_str("NT_REDDIT_CLIENT_SECRET")
+REDDIT_USER_AGENT = env_str("NT_REDDIT_USER_AGENT")  # "<platform>:<app id>:<version> (by /u/<username>)"
+REDDIT_API_URL = env_str("NT_REDDIT_API_URL", "https://oauth.reddit.com")
+REDDIT_TOKEN_URL = env_str("NT_REDDIT_TOKEN_URL", "https://www.reddit.com/api/v1/access_token")
+X_BEARER_TOKEN = env_str("NT_X_BEARER_TOKEN")
+X_API_URL = env_str("NT_X_API_URL", "https://api.x.com")
+X_MAX_PAGES = env_int("NT_X_MAX_PAGES", 3, minimum=1, maximum=50)  # pages of 100 posts per poll
+SEC_USER_AGENT = env_str("NT_SEC_USER_AGENT")  # "Company Name admin@example.com": SEC's fair-access rules
+SEC_MAX_RPS = env_int("NT_SEC_MAX_RPS", 10, minimum=1, maximum=10)  # SEC allows at most 10 requests/s
+SEC_MAX_FILINGS = env_int("NT_SEC_MAX_FILINGS", 100, minimum=1, maximum=1000)  # new filings read per poll
 
 # --- Analysis: an OpenAI-compatible LLM when NT_LLM_BASE_URL/NT_LLM_API_KEY are set, else offline.
 LLM_BASE_URL = env_str("NT_LLM_BASE_URL")

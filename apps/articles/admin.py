@@ -5,7 +5,17 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, LlmSpend, ScoringPolicy, Source
+from apps.articles.models import (
+    Analysis,
+    Article,
+    ArticleScore,
+    ArticleTicker,
+    InsiderTransaction,
+    LlmSpend,
+    ScoringPolicy,
+    SocialHour,
+    Source,
+)
 from apps.jobs.enqueue import enqueue
 from newstunneler.admin import ReadOnlyAdmin, recent_filter
 
@@ -29,11 +39,11 @@ class HealthFilter(admin.SimpleListFilter):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "feed_link", "enabled", "credibility", "last_success_at", "consecutive_failures",
+    list_display = ["name", "kind", "feed_link", "enabled", "credibility", "last_success_at", "consecutive_failures",
                     "last_error_kind", "next_poll_at", "articles_ingested"]
-    list_filter = ["enabled", HealthFilter, "last_error_kind"]
+    list_filter = ["kind", "enabled", HealthFilter, "last_error_kind"]
     search_fields = ["name", "url", "feed_title"]
-    readonly_fields = ["site_url", "feed_title", "etag", "last_modified", "last_polled_at", "last_success_at",
+    readonly_fields = ["site_url", "feed_title", "etag", "last_modified", "cursor", "last_polled_at", "last_success_at",
                        "next_poll_at", "consecutive_failures", "last_error_kind", "last_error", "last_warning",
                        "articles_ingested", "created_at"]
     actions = ["poll_now", "enable", "disable"]
@@ -114,16 +124,16 @@ class AnalysisInline(admin.StackedInline):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published_at", "symbols_column", "score_column", "stance_column"]
-    list_filter = [ScoreRangeFilter, TickerFilter, recent_filter("fetched_at", title="fetched", parameter="fetched"),
+    list_display = ["title", "source", "platform", "published_at", "symbols_column", "score_column", "stance_column"]
+    list_filter = ["platform", ScoreRangeFilter, TickerFilter, recent_filter("fetched_at", title="fetched", parameter="fetched"),
                    recent_filter("analysis__created_at", title="analysed", parameter="analysed"), "source",
                    "analysis__stance"]
     list_select_related = ["source", "score", "analysis"]
     search_fields = ["title", "url", "summary"]
     date_hierarchy = "published_at"
     inlines = [ScoreInline, AnalysisInline]
-    readonly_fields = ["source", "url", "url_hash", "title", "title_fingerprint", "summary", "tickers",
-                       "published_at", "fetched_at"]
+    readonly_fields = ["source", "platform", "url", "url_hash", "title", "title_fingerprint", "summary", "tickers",
+                       "meta", "published_at", "fetched_at"]
     actions = ["analyze_now"]
 
     def has_add_permission(self, request):
@@ -177,3 +187,26 @@ class LlmSpendAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["day", "model", "analyses", "rejected", "prompt_tokens", "completion_tokens", "cost_usd"]
     list_filter = ["model"]
     date_hierarchy = "day"
+
+
+@admin.register(InsiderTransaction)
+class InsiderTransactionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Form 4 transactions (insider_trading): read from SEC filings, never edited here."""
+
+    list_display = ["date", "symbol", "insider", "role", "code", "shares", "price", "value", "filing_link"]
+    list_filter = ["code", "is_officer", "is_director", "date"]
+    search_fields = ["symbol", "insider", "issuer", "accession"]
+    list_select_related = ["article"]
+
+    @admin.display(description="filing")
+    def filing_link(self, obj):
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', obj.article.url, obj.accession)
+
+
+@admin.register(SocialHour)
+class SocialHourAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Social posts per symbol and hour (the social_sentiment baseline)."""
+
+    list_display = ["hour", "symbol", "mentions", "bullish", "bearish"]
+    search_fields = ["symbol"]
+    date_hierarchy = "hour"

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -9,12 +10,36 @@ from django.utils import timezone
 
 
 class SourceQuerySet(models.QuerySet):
+    def pollable(self):
+        """Enabled sources of the kinds whose switch is on (KIND_FLAGS)."""
+        from apps import flags
+
+        return self.filter(enabled=True, kind__in=[kind for kind, flag in KIND_FLAGS.items() if flags.is_enabled(flag)])
+
     def due(self, now=None):
         now = now or timezone.now()
-        return self.filter(enabled=True).filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        return self.pollable().filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+
+
+class SourceKind(models.TextChoices):
+    RSS = "rss", "RSS/Atom feed"
+    REDDIT = "reddit", "Reddit (a subreddit or a search)"
+    X = "x", "X (a recent search or a list)"
+    SEC_FORM4 = "sec_form4", "SEC EDGAR Form 4 filings"
+
+
+# The flag that gates each kind's polling (apps/flags/registry.py); RSS is rss_polling's.
+KIND_FLAGS = {SourceKind.RSS: "rss_polling", SourceKind.REDDIT: "reddit_integration",
+              SourceKind.X: "twitter_integration", SourceKind.SEC_FORM4: "insider_trading"}
+SOCIAL_KINDS = (SourceKind.REDDIT, SourceKind.X)
 
 
 class Source(models.Model):
+    kind = models.CharField(
+        max_length=10, choices=SourceKind.choices, default=SourceKind.RSS,
+        help_text="What the URL is: a feed; a subreddit (https://www.reddit.com/r/stocks) or a Reddit search "
+                  "(…/search?q=…); an X search (https://x.com/search?q=…) or list (https://x.com/i/lists/ID); "
+                  "the EDGAR current Form 4 feed.")
     url = models.URLField(max_length=2000, unique=True)
     name = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)
@@ -31,6 +56,8 @@ class Source(models.Model):
     # HTTP caching state for conditional GET.
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # A social source's reading position: X's since_id and an unfinished walk's next_token, Reddit's newest post.
+    cursor = models.JSONField(default=dict, blank=True)
     # Polling state.
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +77,13 @@ class Source(models.Model):
 
     def __str__(self):
         return self.name or self.url
+
+    def clean(self):
+        from apps.articles.feeds.platforms import source_problem
+
+        problem = source_problem(self.kind, self.url)
+        if problem:
+            raise ValidationError({"url": problem})
 
     @property
     def poll_interval(self) -> timedelta:
@@ -74,6 +108,9 @@ class Article(models.Model):
     tickers = models.JSONField(default=list, blank=True, help_text="[{symbol, confidence, how}]")
     published_at = models.DateTimeField(db_index=True)
     fetched_at = models.DateTimeField()
+    platform = models.CharField(max_length=10, default="news", help_text="news, reddit, x or sec (a filing).")
+    meta = models.JSONField(default=dict, blank=True,
+                            help_text="What the platform says of the post: score, comments, author, link …")
 
     objects = ArticleQuerySet.as_manager()
 
@@ -194,6 +231,22 @@ class ScoringPolicy(models.Model):
         default=75.0, validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Signals scoring at least this (0-100) are alerted: Slack, webhooks, the live stream.",
     )
+    # social_sentiment: an hour of social mentions far above the symbol's own baseline moves its signals.
+    weight_social = models.FloatField(
+        default=8.0, validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text="Points (before squashing to 0-100) a social spike adds at full strength, signed by the posts' stance.")
+    social_spike_z = models.FloatField(
+        default=3.0, validators=[MinValueValidator(0.5)],
+        help_text="A symbol's hour of social mentions is a spike this many standard deviations above its 7-day baseline.")
+    social_min_mentions = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1)], help_text="…and with at least this many mentions.")
+    # insider_trading: open-market Form 4 purchases and sales by officers and directors make signals.
+    insider_min_value = models.FloatField(
+        default=250_000, validators=[MinValueValidator(0)],
+        help_text="USD: an officer's or director's open-market purchase or sale at least this large makes a signal.")
+    weight_insider = models.FloatField(
+        default=12.0, validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text="Points (before squashing) of an insider purchase at the minimum value; sales count half.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -231,3 +284,47 @@ class LlmSpend(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.model}: ${self.cost_usd}"
+
+
+class SocialHour(models.Model):
+    """Social posts (Reddit, X) that name a symbol, per UTC hour: the social_sentiment baseline."""
+
+    symbol = models.CharField(max_length=12)
+    hour = models.DateTimeField(help_text="The hour's start (UTC).")
+    mentions = models.PositiveIntegerField(default=0)
+    bullish = models.PositiveIntegerField(default=0)
+    bearish = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["symbol", "hour"], name="social_hour_unique")]
+
+    def __str__(self):
+        return f"{self.symbol} {self.hour:%Y-%m-%d %H}:00 {self.mentions}"
+
+
+class InsiderTransaction(models.Model):
+    """One non-derivative transaction of an SEC Form 4 filing (the filing is stored as an article)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="insider_transactions")
+    accession = models.CharField(max_length=25, help_text="The filing's EDGAR accession number.")
+    line = models.PositiveSmallIntegerField(help_text="The transaction's position in the filing's table.")
+    symbol = models.CharField(max_length=12, help_text="The issuer's trading symbol.")
+    issuer = models.CharField(max_length=200)
+    insider = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, help_text="Director, an officer's title, 10% owner …")
+    is_officer = models.BooleanField(default=False)
+    is_director = models.BooleanField(default=False)
+    code = models.CharField(max_length=2, help_text="P open-market purchase, S open-market sale, A award, M exercise …")
+    acquired = models.BooleanField(help_text="Acquired (A) or disposed of (D).")
+    shares = models.DecimalField(max_digits=20, decimal_places=4)
+    price = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    value = models.DecimalField(max_digits=24, decimal_places=2, null=True, blank=True, help_text="shares × price, USD")
+    date = models.DateField()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["accession", "line"], name="insider_tx_unique")]
+        indexes = [models.Index(fields=["symbol", "-date"], name="insider_tx_symbol_idx")]
+
+    def __str__(self):
+        return f"{self.insider} {self.code} {self.shares} {self.symbol}"

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.articles import feeds
-from apps.articles.models import Source
+from apps.articles.feeds import reddit, sec, x
+from apps.articles.models import Source, SourceKind
 from apps.articles.services import article_ingest
 from apps.jobs.enqueue import enqueue_many
 from newstunneler import telemetry
@@ -26,7 +27,7 @@ logger = structlog.get_logger(__name__)
 @dataclass
 class PollResult:
     source_id: int
-    status: str  # ok | not_modified | failed
+    status: str  # ok | not_modified | failed | deferred (the platform asked us to wait)
     new: int = 0
     duplicates: int = 0
     skipped: int = 0
@@ -37,9 +38,10 @@ class PollResult:
 
 def summary(results: list[PollResult]) -> str:
     """A poll job's result line: "3 source(s): 12 new, 3 duplicates, 1 failed, 1 not modified"."""
-    count = {status: sum(1 for r in results if r.status == status) for status in ("failed", "not_modified")}
+    count = {status: sum(1 for r in results if r.status == status) for status in ("failed", "not_modified", "deferred")}
     return (f"{len(results)} source(s): {sum(r.new for r in results)} new, {sum(r.duplicates for r in results)} "
-            f"duplicates, {count['failed']} failed, {count['not_modified']} not modified")
+            f"duplicates, {count['failed']} failed, {count['not_modified']} not modified"
+            + (f", {count['deferred']} deferred (rate limited)" if count["deferred"] else ""))
 
 
 class PollCrashed(Exception):
@@ -75,33 +77,43 @@ def source_poll(*, source: Source, client=None) -> PollResult:
 
 
 def sources_poll(*, sources: list[Source], concurrency: int | None = None, client=None) -> list[PollResult]:
-    """Poll several sources: their fetches run concurrently, at most `concurrency` (NT_POLL_CONCURRENCY)
-    at once; each answer is then stored here, the not-modified ones with one UPDATE. A bug while storing
+    """Poll several sources: the feeds' fetches run concurrently, at most `concurrency` (NT_POLL_CONCURRENCY)
+    at once; each answer is then stored here, the not-modified ones with one UPDATE. Platform sources
+    (Reddit, X, SEC) are read one after another in this thread: their platforms' rate limits set the pace,
+    and the SEC reader asks the database which filings it already has. A bug while storing
     one source is recorded on it (kind "internal"), the others are stored anyway, and then PollCrashed is
     raised with the first traceback (the job ends as a dead letter that says which source)."""
     if not sources:
         return []
     now = timezone.now()
-    workers = max(1, min(concurrency or settings.POLL_CONCURRENCY, len(sources)))
+    feeds_only = [source for source in sources if source.kind == SourceKind.RSS]
+    workers = max(1, min(concurrency or settings.POLL_CONCURRENCY, len(feeds_only) or 1))
     results: dict[int, PollResult] = {}
     unchanged, crashed = [], []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-        pending = {pool.submit(_fetch, source, client): source for source in sources}
-        for future in as_completed(pending):  # each answer is stored while the other fetches go on
-            source, answer = pending[future], future.result()
-            if isinstance(answer, feeds.Fetched) and answer.not_modified:
-                _succeeded(source, now)
-                unchanged.append(source)
-                results[source.pk] = PollResult(source.pk, "not_modified")
-                continue
-            try:
-                results[source.pk] = _store(source, answer, now)
-            except Exception as exc:  # noqa: BLE001 - one source's bug must not lose the rest of the batch
-                logger.exception("source_poll_crashed", source_id=source.pk)
-                message = f"{type(exc).__name__}: {exc}"
-                source_record_failure(source=source, kind="internal", message=message, now=now)
-                results[source.pk] = PollResult(source.pk, "failed", error=f"internal: {message}")
-                crashed.append((source, exc))
+
+    def answers():
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            pending = {pool.submit(_fetch, source, client): source for source in feeds_only}
+            for future in as_completed(pending):  # each answer is stored while the other fetches go on
+                yield pending[future], future.result()
+        for source in sources:
+            if source.kind != SourceKind.RSS:
+                yield source, _fetch(source, client)
+
+    for source, answer in answers():
+        if isinstance(answer, feeds.Fetched) and answer.not_modified:
+            _succeeded(source, now)
+            unchanged.append(source)
+            results[source.pk] = PollResult(source.pk, "not_modified")
+            continue
+        try:
+            results[source.pk] = _store(source, answer, now)
+        except Exception as exc:  # noqa: BLE001 - one source's bug must not lose the rest of the batch
+            logger.exception("source_poll_crashed", source_id=source.pk)
+            message = f"{type(exc).__name__}: {exc}"
+            source_record_failure(source=source, kind="internal", message=message, now=now)
+            results[source.pk] = PollResult(source.pk, "failed", error=f"internal: {message}")
+            crashed.append((source, exc))
     _store_not_modified(unchanged, now)
     if crashed:
         source, exc = crashed[0]
@@ -119,11 +131,20 @@ def _store_not_modified(sources: list[Source], now: datetime) -> None:
         Source.objects.filter(pk__in=ids).update(**_success(now, timedelta(minutes=minutes)))
 
 
-def _fetch(source: Source, client) -> feeds.Fetched | Exception:
-    """The network part of a poll (no database): safe to run in a thread. What it raised is returned,
-    for _store to record (a FeedError) or raise (anything else: a bug)."""
+READERS = {SourceKind.REDDIT: reddit.read, SourceKind.X: x.read, SourceKind.SEC_FORM4: sec.read}
+
+
+def _fetch(source: Source, client) -> feeds.Fetched | feeds.ParsedFeed | Exception:
+    """The network part of a poll (no database for a feed: safe to run in a thread). A feed's answer is
+    returned as fetched, a platform source's as read (parsed); what it raised is returned, for _store to
+    record (a FeedError) or raise (anything else: a bug)."""
     started = time.perf_counter()
     try:
+        if source.kind != SourceKind.RSS:
+            parsed = READERS[source.kind](source, client=client)
+            telemetry.FEED_FETCHES.labels("ok").inc()
+            telemetry.FEED_FETCH_SECONDS.labels("ok").observe(time.perf_counter() - started)
+            return parsed
         fetched = feeds.fetch(source.url, etag=source.etag, last_modified=source.last_modified, client=client)
     except Exception as exc:  # noqa: BLE001 - handed to _store, in the calling thread
         telemetry.FEED_FETCHES.labels("failed").inc()
@@ -139,21 +160,30 @@ def _fetch(source: Source, client) -> feeds.Fetched | Exception:
     return fetched
 
 
-def _store(source: Source, fetched: feeds.Fetched | Exception, now: datetime) -> PollResult:
+def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception, now: datetime) -> PollResult:
     try:
         if isinstance(fetched, Exception):
             raise fetched
-        if fetched.not_modified:
+        if isinstance(fetched, feeds.ParsedFeed):  # a platform source: read already
+            parsed, fetched = fetched, None
+        elif fetched.not_modified:
             _record_success(source, fetched, None, now, 0)
             return PollResult(source.pk, "not_modified")
-        parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+        else:
+            parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+    except feeds.RateLimited as exc:
+        source_defer(source=source, until=exc.retry_at, reason=exc.message, now=now)
+        return PollResult(source.pk, "deferred", warning=exc.message)
     except feeds.FeedError as exc:
         if not isinstance(fetched, Exception):  # a parse failure (a fetch failure was counted by _fetch)
             telemetry.FEED_ERRORS.labels(exc.kind).inc()
         source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
         return PollResult(source.pk, "failed", error=str(exc))
     with transaction.atomic():
-        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now)
+        # Posts and filings are not sent to the analysers: posts feed social sentiment, filings make
+        # their own signals (insider transactions).
+        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now,
+                                queue_analyses=source.kind == SourceKind.RSS)
         if ingest.invalid:
             note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
             parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
@@ -185,6 +215,17 @@ def source_record_failure(*, source: Source, kind: str, message: str, now: datet
                    failures=source.consecutive_failures, next_poll_at=source.next_poll_at.isoformat())
 
 
+def source_defer(*, source: Source, until: datetime, reason: str, now: datetime | None = None) -> None:
+    """The platform asked us to wait: the next poll at `until`, the reason as the source's warning; not a
+    failure (no back-off, no failure count)."""
+    now = now or timezone.now()
+    source.last_polled_at = now
+    source.next_poll_at = max(until, now + timedelta(seconds=1))
+    source.last_warning = f"rate limited: {reason}"[:2000]
+    source.save(update_fields=["last_polled_at", "next_poll_at", "last_warning"])
+    logger.info("source_poll_deferred", source_id=source.pk, until=source.next_poll_at.isoformat(), reason=reason[:300])
+
+
 def _success(now: datetime, interval: timedelta) -> dict:
     """What any successful poll writes on its source: the failure count and error cleared, the next poll
     one interval from now."""
@@ -200,14 +241,20 @@ def _succeeded(source: Source, now: datetime) -> list[str]:
     return list(values)
 
 
-def _record_success(source: Source, fetched: feeds.Fetched, parsed: feeds.ParsedFeed | None, now: datetime,
+def _record_success(source: Source, fetched: feeds.Fetched | None, parsed: feeds.ParsedFeed | None, now: datetime,
                     ingested: int) -> None:
+    """`fetched` is None for a platform source (nothing to cache by HTTP: its cursor is its position)."""
     fields = _succeeded(source, now)
-    if not fetched.not_modified:
-        source.etag, source.last_modified = fetched.etag, fetched.last_modified
+    if fetched is None or not fetched.not_modified:
+        if fetched is not None:
+            source.etag, source.last_modified = fetched.etag, fetched.last_modified
+            fields += ["etag", "last_modified"]
+        if parsed is not None and parsed.cursor is not None:
+            source.cursor = parsed.cursor
+            fields.append("cursor")
         source.last_warning = parsed.warning if parsed else ""
         source.articles_ingested += ingested
-        fields += ["etag", "last_modified", "last_warning", "articles_ingested"]
+        fields += ["last_warning", "articles_ingested"]
         if parsed and parsed.title and not source.feed_title:
             source.feed_title = parsed.title
             fields.append("feed_title")

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.articles import scoring
+from apps.articles.feeds.platforms import source_problem
 from apps.articles.models import Analysis, Article, ArticleScore, ScoringPolicy, Source
 from newstunneler.api import id_param
 from newstunneler.netguard import BlockedURL, check_url
@@ -13,7 +14,7 @@ class SourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = [
-            "id", "url", "name", "enabled", "poll_interval_minutes", "credibility", "site_url", "feed_title",
+            "id", "kind", "url", "name", "enabled", "poll_interval_minutes", "credibility", "site_url", "feed_title",
             "last_polled_at", "last_success_at", "next_poll_at", "consecutive_failures", "last_error_kind",
             "last_error", "last_warning", "articles_ingested", "created_at",
         ]
@@ -28,6 +29,13 @@ class SourceSerializer(serializers.ModelSerializer):
         except BlockedURL as exc:
             raise serializers.ValidationError(str(exc)) from None
         return value
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", "rss"))
+        problem = source_problem(kind, attrs.get("url", getattr(self.instance, "url", "")))
+        if problem:
+            raise serializers.ValidationError({"url": problem})
+        return attrs
 
     def create(self, validated_data):
         validated_data.setdefault("credibility", scoring.default_credibility(validated_data["url"]))
@@ -106,5 +114,6 @@ class ScoringPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoringPolicy
         fields = ["weight_catalyst", "weight_novelty", "weight_credibility", "weight_sentiment", "weight_liquidity",
-                  "alert_threshold", "ticker_min_confidence", "signal_alert_score", "updated_at"]
+                  "alert_threshold", "ticker_min_confidence", "signal_alert_score", "weight_social", "social_spike_z",
+                  "social_min_mentions", "insider_min_value", "weight_insider", "updated_at"]
         read_only_fields = ["updated_at"]

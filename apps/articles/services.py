@@ -6,14 +6,25 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.articles import analysis as analysers
 from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
-from apps.articles.models import Analysis, Article, ArticleScore, ArticleTicker, ScoringPolicy, Source
+from apps.articles.models import (
+    Analysis,
+    Article,
+    ArticleScore,
+    ArticleTicker,
+    InsiderTransaction,
+    ScoringPolicy,
+    SocialHour,
+    Source,
+    SourceKind,
+)
 from apps.articles.recent import recent_titles
-from apps.articles.tickers import TickerMatch, resolve, symbol_table
+from apps.articles.tickers import TickerMatch, resolve, resolve_social, symbol_table
 from apps.jobs.enqueue import Call, enqueue, enqueue_many
 from newstunneler import bulk, telemetry
 from newstunneler.netguard import check_url, check_url_syntax
@@ -26,7 +37,7 @@ DUPLICATE_TITLE_WINDOW = timedelta(hours=48)
 # --- Sources -------------------------------------------------------------------------------------
 
 
-def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interval_minutes: int = 15,
+def source_create(*, url: str, kind: str = SourceKind.RSS, name: str = "", enabled: bool = True, poll_interval_minutes: int = 15,
                   credibility: float | None = None, resolve_now: bool = True) -> Source:
     """Create a source after the SSRF check. Raises BlockedURL with the reason (ValidationError for a
     bad field). With resolve_now=False (imports, which may run offline) only the URL's form is checked
@@ -36,7 +47,7 @@ def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interv
     else:
         check_url_syntax(url)
     source = Source(
-        url=url, name=name, enabled=enabled, poll_interval_minutes=poll_interval_minutes,
+        kind=kind, url=url, name=name, enabled=enabled, poll_interval_minutes=poll_interval_minutes,
         credibility=scoring.default_credibility(url) if credibility is None else credibility,
     )
     source.full_clean()
@@ -45,6 +56,8 @@ def source_create(*, url: str, name: str = "", enabled: bool = True, poll_interv
 
 
 def source_refresh_metadata(*, source: Source) -> Source:
+    if source.kind != SourceKind.RSS:  # a platform source has no feed document to read a title from
+        return source
     fetched = feeds.fetch(source.url)
     parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type)
     source.feed_title = parsed.title or source.feed_title
@@ -137,13 +150,25 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
             continue
         seen_titles.add(candidate.fingerprint)
         entry = candidate.entry
-        matches = resolve(f"{entry.title}. {entry.summary}")
+        platform = entry.meta.get("platform", "news")
+        matches = _tickers(entry, platform)
         fresh.append((Article(
             url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
             title_fingerprint=candidate.fingerprint, summary=entry.summary, tickers=[m.as_dict() for m in matches],
-            published_at=entry.published_at, fetched_at=fetched_at,
+            published_at=entry.published_at, fetched_at=fetched_at, platform=platform, meta=entry.meta,
         ), matches))
     return fresh
+
+
+def _tickers(entry: feeds.Entry, platform: str) -> list[TickerMatch]:
+    """A filing names its issuer's symbol; social posts are read by the stricter social rules; news as news."""
+    if entry.meta.get("symbols"):
+        return [TickerMatch(symbol, 1.0, "filing", symbol) for symbol in entry.meta["symbols"]]
+    text = f"{entry.title}. {entry.summary}"
+    return resolve_social(text) if platform in SOCIAL_PLATFORMS else resolve(text)
+
+
+SOCIAL_PLATFORMS = {SourceKind.REDDIT.value, SourceKind.X.value}
 
 
 def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source | None, fetched_at: datetime,
@@ -192,9 +217,60 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
     bulk.insert(ArticleScore, scores, ignore_conflicts=True)
     bulk.insert(ArticleTicker, [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence)
                                 for a, matches in stored for m in matches], ignore_conflicts=True)
+    sentiment = {score.article_id: score.sentiment for score in scores}
+    social = [(a, m, sentiment[a.pk]) for a, m in stored if a.platform in SOCIAL_PLATFORMS]
+    if social:
+        social_mentions_record(posts=social, min_confidence=policy.ticker_min_confidence)
+    filings = [article for article, _ in stored if article.meta.get("transactions")]
+    if filings:
+        insider_transactions_record(articles=filings)
     if queue_analyses:
         result.analyses_queued = enqueue_many(
             "analyze_article", [(score.article_id,) for score in scores if score.total >= policy.alert_threshold])
+
+
+# A post's lexicon sentiment beyond this is a bullish (or bearish) mention.
+STANCE_CUT = 0.15
+
+
+def social_mentions_record(*, posts: list[tuple[Article, list[TickerMatch], float]], min_confidence: float) -> None:
+    """Count each post once per symbol it names (at or above `min_confidence`) in its UTC hour, bullish or
+    bearish by its lexicon sentiment: SocialHour, the social_sentiment baseline."""
+    counts: dict[tuple[str, datetime], list[int]] = {}
+    for article, matches, sentiment in posts:
+        hour = article.published_at.replace(minute=0, second=0, microsecond=0)
+        for match in matches:
+            if match.confidence >= min_confidence:
+                row = counts.setdefault((match.symbol, hour), [0, 0, 0])
+                row[0] += 1
+                row[1] += sentiment > STANCE_CUT
+                row[2] += sentiment < -STANCE_CUT
+    for (symbol, hour), (mentions, bullish, bearish) in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1])):
+        updated = SocialHour.objects.filter(symbol=symbol, hour=hour).update(
+            mentions=F("mentions") + mentions, bullish=F("bullish") + bullish, bearish=F("bearish") + bearish)
+        if not updated:
+            _, created = SocialHour.objects.get_or_create(
+                symbol=symbol, hour=hour, defaults={"mentions": mentions, "bullish": bullish, "bearish": bearish})
+            if not created:  # another poller made the row meanwhile
+                SocialHour.objects.filter(symbol=symbol, hour=hour).update(
+                    mentions=F("mentions") + mentions, bullish=F("bullish") + bullish, bearish=F("bearish") + bearish)
+
+
+def insider_transactions_record(*, articles: list[Article]) -> list[InsiderTransaction]:
+    """The Form 4 filings' transactions (in each article's meta, from apps/articles/feeds/sec.py) as rows;
+    then the signals job looks at the new filings (open-market trades by officers and directors)."""
+    rows = []
+    for article in articles:
+        meta = article.meta
+        for tx in meta["transactions"]:
+            rows.append(InsiderTransaction(
+                article=article, accession=meta["accession"], line=tx["line"], symbol=meta["symbols"][0],
+                issuer=meta.get("issuer", ""), insider=meta.get("insider", ""), role=meta.get("role", ""),
+                is_officer=bool(meta.get("is_officer")), is_director=bool(meta.get("is_director")), code=tx["code"],
+                acquired=bool(tx["acquired"]), shares=tx["shares"], price=tx["price"], value=tx["value"], date=tx["date"]))
+    stored = InsiderTransaction.objects.bulk_create(rows, ignore_conflicts=True)
+    enqueue_many("signals_from_filing", [(article.pk,) for article in articles])
+    return stored
 
 
 def _build_score(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,

@@ -24,16 +24,16 @@ def poll_due_sources() -> str:
 def poll_sources(source_ids: list[int]) -> str:
     """Poll a batch of sources, their fetches concurrently. Feed problems are recorded on each source;
     a bug storing one source's poll ends the job as a dead letter once the others are stored."""
-    sources = list(Source.objects.filter(pk__in=source_ids, enabled=True).order_by("id"))
+    sources = list(Source.objects.pollable().filter(pk__in=source_ids).order_by("id"))
     return polling.summary(polling.sources_poll(sources=sources))
 
 
 @dramatiq.actor(queue_name="feeds", max_retries=3, min_backoff=15_000, max_backoff=600_000, flag="rss_polling")
 def poll_source(source_id: int) -> str:
-    source = Source.objects.filter(pk=source_id, enabled=True).first()
+    source = Source.objects.pollable().filter(pk=source_id).first()
     if source is None:
-        logger.info("poll_source_skipped", source_id=source_id, reason="missing or disabled")
-        return "source missing or disabled: nothing polled"
+        logger.info("poll_source_skipped", source_id=source_id, reason="missing, disabled or its kind's switch is off")
+        return "source missing, disabled or its kind's switch is off: nothing polled"
     return polling.summary([polling.source_poll(source=source)])
 
 

@@ -193,3 +193,23 @@ def symbol_table() -> SymbolTable:
 
 def resolve(text: str) -> list[TickerMatch]:
     return symbol_table().resolve(text)
+
+
+# Social text (Reddit, X) names companies loosely ("Target practice", "Apple pie", "MSFT" in a rant
+# about Windows): cashtags and exchange prefixes are trusted as in news; a name is kept as strong
+# evidence only when it is said with corporate context ("Nvidia Corp", "Apple's earnings") or more than
+# once, else it drops below any sensible threshold; bare upper-case words are dropped.
+SOCIAL_WEAK = 0.5
+
+
+def resolve_social(text: str) -> list[TickerMatch]:
+    found = []
+    for match in symbol_table().resolve(text):
+        if match.how in ("exchange", "cashtag", "context"):
+            found.append(match)
+        elif match.how in ("name", "alias"):
+            said = list(re.finditer(r"(?<![\w$])" + re.escape(match.text) + r"(?!\w)", text))
+            context = any(SUFFIX_AFTER.match(text, m.end()) or BUSINESS_AFTER.match(text, m.end()) for m in said)
+            strong = len(said) > 1 or context
+            found.append(match if strong else TickerMatch(match.symbol, SOCIAL_WEAK, match.how, match.text))
+    return sorted(found, key=lambda m: (-m.confidence, m.symbol))

@@ -19,7 +19,7 @@ class FlagSpec:
 
 
 FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
-    FlagSpec("rss_polling", SWITCH, True, "Poll RSS/Atom sources.",
+    FlagSpec("rss_polling", SWITCH, True, "Poll sources (RSS/Atom feeds; Reddit, X and SEC sources also need their own switch).",
              "poll_due_sources, poll_source and refresh_source_metadata end as skipped jobs when off"),
     FlagSpec("llm_analysis", SWITCH, True, "Analyse with the configured LLM.",
              "off: every analysis uses the offline analyser, whatever was asked"),
@@ -51,8 +51,19 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
     FlagSpec("time_series_forecasting", SWITCH, False, "Per-symbol volatility forecast (EWMA).",
              "on: new signals carry expected_move (1-session 1-sigma, %) and new outcomes excess_sigma; "
              "off: both stay empty"),
+    FlagSpec("reddit_integration", SWITCH, False, "Poll Reddit sources (subreddits, searches) through Reddit's API.",
+             "on: sources of kind reddit are polled (NT_REDDIT_CLIENT_ID, NT_REDDIT_CLIENT_SECRET, NT_REDDIT_USER_AGENT); "
+             "off: they are never queued"),
+    FlagSpec("twitter_integration", SWITCH, False, "Poll X sources (recent searches, lists) through the X API v2.",
+             "on: sources of kind x are polled (NT_X_BEARER_TOKEN); off: they are never queued"),
+    FlagSpec("insider_trading", SWITCH, False, "Read SEC EDGAR Form 4 filings; insider trades make signals.",
+             "on: sources of kind sec_form4 are polled (NT_SEC_USER_AGENT), each filing's transactions stored and "
+             "open-market trades by officers and directors past the policy's minimum make INSIDER signals; "
+             "off: they are never queued"),
+    FlagSpec("social_sentiment", SWITCH, False, "A symbol's abnormal burst of social posts moves its signals.",
+             "on: a signal whose symbol has a social spike in its hour gets a social component and reason "
+             "(weights in the scoring policy); off: social posts are counted but never move a score"),
 ]}
 
 # Flags of the original system whose features do not exist here yet (listed in README, not registered).
-NOT_YET_BUILT = ["social_sentiment", "twitter_integration", "reddit_integration", "insider_trading", "websocket_v2",
-                 "graphql_api"]
+NOT_YET_BUILT = ["websocket_v2", "graphql_api"]

@@ -70,11 +70,14 @@ def backtest(*, horizon: int, since: datetime | None = None, until: datetime | N
     missing = outcomes.filter(status=OutcomeStatus.MISSING).count()
     rows = list(outcomes.filter(status=OutcomeStatus.OK).values(
         "entry_t", "excess_ret", "direction_right", "signal__score", "signal__label", "signal__stance",
-        "signal__article__analysis__catalyst_type", "signal__article__source__name").iterator(chunk_size=5000))
+        "signal__article__analysis__catalyst_type", "signal__article__source__name", "signal__article__platform",
+    ).iterator(chunk_size=5000))
     for row in rows:
         row["label"] = row["signal__label"]
         row["stance"] = row["signal__stance"] or "none"
-        row["catalyst"] = row["signal__article__analysis__catalyst_type"] or "none"
+        # A Form 4 filing's signal has no analysis: its catalyst is the insider trade itself.
+        row["catalyst"] = row["signal__article__analysis__catalyst_type"] or (
+            "INSIDER" if row["signal__article__platform"] == "sec" else "none")
         row["source"] = row["signal__article__source__name"] or "none"
     for row, decile in zip(rows, _deciles([row["signal__score"] for row in rows]), strict=True):
         row["score_decile"] = f"D{decile}"

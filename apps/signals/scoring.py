@@ -38,14 +38,19 @@ def topics(text: str) -> dict[str, float]:
     return {topic: points for topic, (points, pattern) in _TOPIC_PATTERNS.items() if pattern.search(text)}
 
 
-def score(features: dict[str, float], text: str) -> Scored:
-    """features: sentiment -1..1, magnitude/novelty/credibility 0..1."""
+def score(features: dict[str, float], text: str, extra: list[dict] | None = None) -> Scored:
+    """features: sentiment -1..1, magnitude/novelty/credibility 0..1. `extra`: more components as reasons
+    ({"factor", "contribution", "detail"}: the social spike), added as they are."""
     contributions = {name: WEIGHTS[name] * features[name] for name in WEIGHTS}
     contributions.update({f"topic:{topic}": points for topic, points in topics(text).items()})
+    details = {}
+    for reason in extra or []:
+        contributions[reason["factor"]] = reason["contribution"]
+        details[reason["factor"]] = reason.get("detail", "")
     raw = sum(contributions.values())
     value = round(squash(raw), 2)
     reasons = [
-        {"factor": name, "contribution": round(points, 2)}
+        {"factor": name, "contribution": round(points, 2), **({"detail": details[name]} if details.get(name) else {})}
         for name, points in sorted(contributions.items(), key=lambda item: -abs(item[1]))
         if abs(points) >= MATERIAL
     ]

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps import flags
 from apps.articles.models import Analysis, Article, ScoringPolicy
-from apps.signals import notify, predictions, scoring
+from apps.signals import insiders, notify, predictions, scoring, social
 from apps.signals.models import Signal
 from newstunneler import telemetry
 
@@ -37,12 +38,19 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
     `announce` is False (backfills)."""
     article = analysis.article
     features = features_for(analysis)
-    scored = scoring.score(features, f"{article.title}. {article.summary}")
+    text = f"{article.title}. {article.summary}"
+    base = scoring.score(features, text)
     symbols = list(dict.fromkeys(analysis.tickers))
     before = dict(Signal.objects.filter(symbol__in=symbols, t=article.published_at).values_list("symbol", "score"))
-    strong = ScoringPolicy.current().signal_alert_score
+    policy = ScoringPolicy.current()
+    strong = policy.signal_alert_score
+    social_on = flags.is_enabled("social_sentiment")
     signals, created = [], []
     for symbol in symbols:
+        scored = base
+        found = social.spike(symbol, article.published_at, policy) if social_on else None
+        if found is not None:  # this symbol's social spike moves its signal (apps/signals/social.py)
+            scored = scoring.score(features, text, extra=[found.reason()])
         signal, new = Signal.objects.update_or_create(
             symbol=symbol, t=article.published_at,
             defaults={
@@ -58,8 +66,31 @@ def signals_from_analysis(*, analysis: Analysis, announce: bool = True) -> list[
     _annotate(signals, catalyst=analysis.catalyst_type)
     if announce:
         notify.signals_created(created)  # strong, fresh new ones are announced once this commits
-    logger.info("signals_built", analysis_id=analysis.pk, symbols=[s.symbol for s in signals], score=scored.score)
+    logger.info("signals_built", analysis_id=analysis.pk, symbols=[s.symbol for s in signals], score=base.score)
     return signals
+
+
+@transaction.atomic
+def signals_from_filing(*, article: Article, announce: bool = True) -> list[Signal]:
+    """A Form 4 filing's insider signal (apps/signals/insiders.py) at the filing's time, if its open-market
+    trades by officers or directors reach the policy's minimum; announced like any new strong signal."""
+    policy = ScoringPolicy.current()
+    found = insiders.score_filing(article, policy)
+    if found is None:
+        return []
+    value = round(scoring.squash(found.raw), 2)
+    signal, new = Signal.objects.update_or_create(
+        symbol=found.symbol, t=article.published_at,
+        defaults={"score": value, "label": scoring.label_for(value), "stance": found.stance, "reasons": found.reasons,
+                  "features": {"raw": found.raw, "catalyst": "INSIDER", "insider_bought": float(found.bought),
+                               "insider_sold": float(found.sold)}, "article": article})
+    if new:
+        telemetry.SIGNALS.labels(signal.label).inc()
+    _annotate([signal], catalyst="INSIDER")
+    if announce and new:
+        notify.signals_created([signal])
+    logger.info("insider_signal", article_id=article.pk, symbol=signal.symbol, score=signal.score, new=new)
+    return [signal]
 
 
 def _annotate(signals: list[Signal], *, catalyst: str) -> None:

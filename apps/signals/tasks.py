@@ -5,7 +5,7 @@ from datetime import datetime
 import dramatiq
 from django.utils import timezone
 
-from apps.articles.models import Analysis
+from apps.articles.models import Analysis, Article
 from apps.signals import digests, notify, outcomes, services, subscriptions
 from apps.signals.models import DigestSubscription, Frequency
 
@@ -15,6 +15,13 @@ def signals_from_analysis(analysis_id: int) -> str:
     analysis = Analysis.objects.select_related("article", "article__score").get(pk=analysis_id)
     signals = services.signals_from_analysis(analysis=analysis)
     return ", ".join(f"{s.symbol} {s.label} {s.score:.0f}" for s in signals) or "no ticker passed: no signal"
+
+
+@dramatiq.actor(queue_name="signals", max_retries=3, throws=(Article.DoesNotExist,))
+def signals_from_filing(article_id: int) -> str:
+    """A Form 4 filing's insider signal (apps/signals/insiders.py), if its trades qualify."""
+    signals = services.signals_from_filing(article=Article.objects.get(pk=article_id))
+    return ", ".join(f"{s.symbol} {s.label} {s.score:.0f}" for s in signals) or "no qualifying insider trade: no signal"
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=1)

@@ -26,7 +26,7 @@ def run(*args, stdin=None, **kwargs):
 def test_add_source(settings):
     output = run("add_source", "https://www.businesswire.com/feed", "--name", "Business Wire")
     source = Source.objects.get()
-    assert f"Added source {source.pk}: Business Wire (credibility 5.0" in output
+    assert f"Added source {source.pk}: Business Wire (rss, credibility 5.0" in output
     with pytest.raises(CommandError, match="exists already"):
         run("add_source", "https://www.businesswire.com/feed")
 

@@ -27,11 +27,11 @@ def test_the_performance_report_draws_its_charts_in_chromium(browser, live_serve
     assert len(bars) == 10 and all(bar.size["height"] > 10 for bar in bars)  # hit rates are 20-80 %: visible
     assert "400 outcome(s)" in browser.find_element("id", "content-main").text
 
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     Select(browser.find_element("name", "horizon")).select_by_visible_text("+1 sessions")
     browser.find_element("css selector", "input[value=Show]").click()
-    assert "horizon=1" in browser.current_url
+    WebDriverWait(browser, 10).until(lambda b: "horizon=1" in b.current_url)  # the new page, once it has loaded
     assert "0 outcome(s)" in browser.find_element("id", "content-main").text
     assert "No outcomes in this period: nothing to draw." in browser.page_source
 

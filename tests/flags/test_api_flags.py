@@ -20,7 +20,8 @@ def test_list_shows_effective_state_override_and_last_change(admin_client, setti
     body = {f["name"]: f for f in admin_client.get("/api/v1/flags/").json()}
     assert set(body) == {"rss_polling", "llm_analysis", "async_jobs", "redis_caching", "rate_limiting",
                          "signal_explanations", "email_digests", "slack_alerts", "webhook_notifications",
-                         "alert_stream", "finbert_sentiment", "ml_predictions", "advanced_ml", "time_series_forecasting"}
+                         "alert_stream", "finbert_sentiment", "ml_predictions", "advanced_ml", "time_series_forecasting",
+                         "reddit_integration", "twitter_integration", "insider_trading", "social_sentiment"}
     assert body["llm_analysis"]["enabled"] is False and body["llm_analysis"]["override"] is False
     assert body["rss_polling"]["enabled"] is True and body["rss_polling"]["override"] is None
     assert body["rss_polling"]["last_change"]["source"] == "migration"

@@ -1,6 +1,7 @@
 """Fetching and parsing feeds: httpx with timeouts, a size cap, manual redirects (each hop checked by
 the SSRF guard), conditional GET; feedparser on the fetched bytes (its HTML sanitiser stays on)."""
 
+import email.utils
 import html
 import re
 import time
@@ -37,6 +38,14 @@ class FeedError(Exception):
         return f"{self.kind}: {self.message}"
 
 
+class RateLimited(FeedError):
+    """The platform asked us to wait: the source is polled again at `retry_at`, not counted as failing."""
+
+    def __init__(self, message: str, retry_at: datetime):
+        super().__init__("rate_limited", message)
+        self.retry_at = retry_at
+
+
 @dataclass
 class Fetched:
     url: str  # after redirects
@@ -45,6 +54,7 @@ class Fetched:
     etag: str = ""
     last_modified: str = ""
     content_type: str = ""
+    headers: dict = field(default_factory=dict)  # the answer's headers (lower-case names): rate-limit counters
 
     @property
     def not_modified(self) -> bool:
@@ -57,6 +67,7 @@ class Entry:
     title: str
     summary: str
     published_at: datetime
+    meta: dict = field(default_factory=dict)  # a post's platform data (score, comments, author, link …)
 
 
 @dataclass
@@ -67,6 +78,7 @@ class ParsedFeed:
     warning: str = ""
     skipped: int = 0  # entries with no (usable) link or no title
     redated: int = 0  # entries whose date was unusable: dated at fetch time
+    cursor: dict | None = None  # a platform source's new reading position (stored on the source), if any
 
 
 def http_client() -> httpx.Client:
@@ -77,12 +89,14 @@ def http_client() -> httpx.Client:
     )
 
 
-def fetch(url: str, etag: str = "", last_modified: str = "", client: httpx.Client | None = None) -> Fetched:
-    """GET a feed. Raises FeedError for anything that is the source's fault or the network's."""
+def fetch(url: str, etag: str = "", last_modified: str = "", client: httpx.Client | None = None,
+          headers: dict | None = None) -> Fetched:
+    """GET a feed (or a platform API's answer: `headers` adds its own). Raises FeedError for anything that
+    is the source's fault or the network's, RateLimited for a 429."""
     client = client or http_client()
     timeout = httpx.Timeout(settings.FEED_READ_TIMEOUT, connect=settings.FEED_CONNECT_TIMEOUT)
     deadline = time.monotonic() + settings.FEED_TOTAL_TIMEOUT
-    headers = {}
+    headers = dict(headers or {})
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -110,6 +124,8 @@ def fetch(url: str, etag: str = "", last_modified: str = "", client: httpx.Clien
 def _read(response: httpx.Response, url: str, deadline: float) -> Fetched:
     if response.status_code == 304:
         return Fetched(url=url, status=304)
+    if response.status_code == 429:
+        raise RateLimited(f"HTTP 429 (too many requests) from {url}", retry_after(response.headers))
     if response.status_code >= 400:
         raise FeedError("http_status", f"HTTP {response.status_code} from {url}")
     if response.status_code != 200:
@@ -133,7 +149,37 @@ def _read(response: httpx.Response, url: str, deadline: float) -> Fetched:
         etag=response.headers.get("etag", "")[:500],
         last_modified=response.headers.get("last-modified", "")[:100],
         content_type=response.headers.get("content-type", ""),
+        headers={name.lower(): value for name, value in response.headers.items()},
     )
+
+
+MAX_WAIT = timedelta(hours=24)
+
+
+def retry_after(headers, default: float = 60.0) -> datetime:
+    """When a platform lets us ask again: Retry-After (seconds or an HTTP date), X's x-rate-limit-reset
+    (epoch seconds), Reddit's x-ratelimit-reset (seconds from now); else `default` seconds; at most 24 h."""
+    now = datetime.now(UTC)
+    wait = None
+    value = headers.get("retry-after", "")
+    if value:
+        try:
+            wait = timedelta(seconds=float(value))
+        except ValueError:
+            try:
+                wait = email.utils.parsedate_to_datetime(value) - now
+            except (TypeError, ValueError):
+                wait = None
+    if wait is None and headers.get("x-rate-limit-reset", "").isdigit() and len(headers["x-rate-limit-reset"]) <= 11:
+        wait = datetime.fromtimestamp(int(headers["x-rate-limit-reset"]), UTC) - now
+    if wait is None and headers.get("x-ratelimit-reset"):
+        try:
+            wait = timedelta(seconds=float(headers["x-ratelimit-reset"]))
+        except ValueError:
+            wait = None
+    if wait is None:
+        wait = timedelta(seconds=default)
+    return now + min(max(wait, timedelta(seconds=1)), MAX_WAIT)
 
 
 def _entry_date(entry, now: datetime) -> tuple[datetime, str]:
