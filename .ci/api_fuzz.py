@@ -61,7 +61,9 @@ def main() -> int:
                NT_SECRET_KEY="ci-" + os.urandom(16).hex(), NT_FLAGS_API_RATE="100000/min",
                # Source URLs are not resolved: this machine's DNS answers nothing for outside names, so each
                # lookup would wait its 5 s timeout (the SSRF checks are tested in tests/articles).
-               NT_ALLOW_PRIVATE_FEEDS="1")
+               NT_ALLOW_PRIVATE_FEEDS="1",
+               # The GraphQL endpoint is fuzzed as it answers when on (off, it is a 404).
+               NT_FLAG_GRAPHQL_API="on")
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         analyst_key, admin_key = subprocess.run(

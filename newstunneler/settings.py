@@ -330,6 +330,12 @@ WEBHOOK_TIMEOUT = env_float("NT_WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("NT_WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0.001)
 ALERT_STREAM_SECONDS = env_int("NT_ALERT_STREAM_SECONDS", 300, minimum=1)  # then the client reconnects
 ALERT_STREAM_KEEPALIVE = env_float("NT_ALERT_STREAM_KEEPALIVE", 15.0, minimum=0.1)
+# The GraphQL API (newstunneler/gql): what one document may ask for (newstunneler/gql/limits.py).
+GRAPHQL_MAX_DEPTH = env_int("NT_GRAPHQL_MAX_DEPTH", 8, minimum=2, maximum=50)
+GRAPHQL_MAX_COST = env_int("NT_GRAPHQL_MAX_COST", 5000, minimum=10)
+GRAPHQL_MAX_ALIASES = env_int("NT_GRAPHQL_MAX_ALIASES", 30, minimum=1)
+GRAPHQL_MAX_TOKENS = env_int("NT_GRAPHQL_MAX_TOKENS", 2000, minimum=50)
+GRAPHQL_MAX_CHARS = env_int("NT_GRAPHQL_MAX_CHARS", 20_000, minimum=100)
 
 # --- Logging.
 LOG_FORMAT = env_choice("NT_LOG_FORMAT", "console", {"console", "json"})

@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from apps.signals import views as signal_views
 from newstunneler import health, metrics
 from newstunneler.docs import RedocView, SchemaView, SwaggerView
+from newstunneler.gql.views import GraphQLApi
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="index.html"), name="index"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/graphql/", GraphQLApi.as_view(), name="graphql"),
     path("api/v1/", include("apps.articles.urls")),
     path("api/v1/", include("apps.signals.urls")),
     path("api/v1/", include("apps.jobs.urls")),
