@@ -1,4 +1,4 @@
-# The two commands: `make run` (web + worker + scheduler) and `make test` (the whole suite).
+# The two commands: `make run` (web + WebSocket + worker + scheduler) and `make test` (the whole suite).
 # Both create .venv and install the pinned requirements on first use.
 PYTHON ?= python3
 VENV   := .venv

@@ -330,6 +330,11 @@ WEBHOOK_TIMEOUT = env_float("NT_WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
 WEBHOOK_DISABLE_AFTER_HOURS = env_float("NT_WEBHOOK_DISABLE_AFTER_HOURS", 24.0, minimum=0.001)
 ALERT_STREAM_SECONDS = env_int("NT_ALERT_STREAM_SECONDS", 300, minimum=1)  # then the client reconnects
 ALERT_STREAM_KEEPALIVE = env_float("NT_ALERT_STREAM_KEEPALIVE", 15.0, minimum=0.1)
+# The WebSocket alert stream (websocket_v2): the ASGI server's address, and the channel layer that carries
+# strong signals to every ASGI process (pub/sub on the project's Redis, under the cache prefix).
+WS_BIND = env_str("NT_WS_BIND", "127.0.0.1:8001")
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                              "CONFIG": {"hosts": [REDIS_LOCATION], "prefix": f"{CACHES['default']['KEY_PREFIX']}:ws"}}}
 # The GraphQL API (newstunneler/gql): what one document may ask for (newstunneler/gql/limits.py).
 GRAPHQL_MAX_DEPTH = env_int("NT_GRAPHQL_MAX_DEPTH", 8, minimum=2, maximum=50)
 GRAPHQL_MAX_COST = env_int("NT_GRAPHQL_MAX_COST", 5000, minimum=10)

@@ -29,3 +29,4 @@ FLAGS_STRICT = True  # an unknown flag name is a bug: fail the test
 # A check whose memo is over 2 s old re-reads the flag synchronously here: a background read would run
 # outside the test's transaction. tests/flags/test_flags.py turns it on to test it.
 FLAGS_BACKGROUND_REFRESH = False
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "nt-test:ws"  # noqa: F405

@@ -45,6 +45,32 @@ def _load(prefix: str) -> tuple[str | None, ApiKey | None]:
     return generation, row
 
 
+def key_owner(key: str):
+    """The (owner, key row) of a presented API key; AuthenticationFailed saying why it is refused. Used
+    by the API and by the WebSocket stream (apps/signals/notify/websocket.py)."""
+    key = key.strip()
+    prefix = split_key(key)
+    if prefix is None:
+        raise exceptions.AuthenticationFailed("Malformed API key.")
+    generation, row = _load(prefix)
+    if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):
+        raise exceptions.AuthenticationFailed("Invalid API key.")
+    now = timezone.now()
+    if row.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This API key has been revoked.")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise exceptions.AuthenticationFailed("This API key has expired.")
+    if not row.account.active:
+        raise exceptions.AuthenticationFailed("This account is inactive.")
+    if not row.account.owner.is_active:
+        raise exceptions.AuthenticationFailed("The account's owner is inactive.")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
+        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # (an update: no signal, entry kept)
+        row.last_used_at = now
+        cache.set(f"apikey:{prefix}", (generation, row), KEY_CACHE_SECONDS)
+    return row.account.owner, row
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
@@ -53,27 +79,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, key = header.partition(" ")
         if scheme != self.keyword:
             return None
-        key = key.strip()
-        prefix = split_key(key)
-        if prefix is None:
-            raise exceptions.AuthenticationFailed("Malformed API key.")
-        generation, row = _load(prefix)
-        if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        now = timezone.now()
-        if row.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This API key has been revoked.")
-        if row.expires_at is not None and row.expires_at <= now:
-            raise exceptions.AuthenticationFailed("This API key has expired.")
-        if not row.account.active:
-            raise exceptions.AuthenticationFailed("This account is inactive.")
-        if not row.account.owner.is_active:
-            raise exceptions.AuthenticationFailed("The account's owner is inactive.")
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-            ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # (an update: no signal, entry kept)
-            row.last_used_at = now
-            cache.set(f"apikey:{prefix}", (generation, row), KEY_CACHE_SECONDS)
-        return row.account.owner, row
+        return key_owner(key)
 
     def authenticate_header(self, request):
         return self.keyword

@@ -65,7 +65,7 @@ FLAGS: dict[str, FlagSpec] = {spec.name: spec for spec in [
              "(weights in the scoring policy); off: social posts are counted but never move a score"),
     FlagSpec("graphql_api", SWITCH, False, "The read-only GraphQL API at /api/graphql/.",
              "on: POST /api/graphql/ answers (API key or session, roles, metering and quotas as REST); off: 404"),
+    FlagSpec("websocket_v2", FLAG, False, "The WebSocket alert stream at ws://NT_WS_BIND/ws/v2/alerts/.",
+             "the users, groups or percent targeted may connect; others are told so and closed (4403)"),
 ]}
 
-# Flags of the original system whose features do not exist here yet (listed in README, not registered).
-NOT_YET_BUILT = ["websocket_v2"]

@@ -8,6 +8,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.signals.backtest import Group
 
+NOTHING_TO_DRAW = mark_safe('<p class="help">No outcomes in this period: nothing to draw.</p>')  # a constant
+
 WIDTH, HEIGHT = 780, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 230, 16, 36  # margins: the legend ("High-Conviction (+16.8%, n=94)") sits on the right
 COLOURS = {"High-Conviction": "#0b6e4f", "Opportunity": "#2f6fb0", "Watch": "#c77d00", "Ignore": "#888888"}
@@ -23,7 +25,7 @@ def cumulative_excess(series: dict[str, list[dict]]) -> SafeString:
     """One line per label: the running sum of each entry day's mean excess return, in %."""
     points = [p for line in series.values() for p in line]
     if not points:
-        return format_html('<p class="help">No outcomes in this period: nothing to draw.</p>')
+        return NOTHING_TO_DRAW
     days = sorted({date.fromisoformat(p["day"]) for p in points})
     first, span = days[0], max(1, (days[-1] - days[0]).days)
     values = [100 * p["cumulative_excess"] for p in points] + [0.0]
@@ -62,7 +64,7 @@ def hit_rate_by_decile(groups: list[Group]) -> SafeString:
     """A bar per score decile: the hit rate with its 95 % interval and sample size; a decile too small
     for a rate says so instead of a bar."""
     if not groups:
-        return format_html('<p class="help">No outcomes in this period: nothing to draw.</p>')
+        return NOTHING_TO_DRAW
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(groups)
 

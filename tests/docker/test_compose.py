@@ -12,7 +12,7 @@ from django.core.management import get_commands
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker" / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ["migrate", "web", "worker", "scheduler"]
+APP_SERVICES = ["migrate", "web", "ws", "worker", "scheduler"]
 
 
 def _commands(service):
@@ -25,7 +25,7 @@ def _commands(service):
 def _assert_runs_in_project(argv):
     if argv[:2] == ["python", "manage.py"]:
         assert argv[2] in get_commands(), f"manage.py has no command {argv[2]!r}"
-    elif argv[0] == "gunicorn":
+    elif argv[0] in ("gunicorn", "uvicorn"):
         module, _, attribute = argv[1].partition(":")
         assert hasattr(importlib.import_module(module), attribute)
     else:
@@ -38,7 +38,7 @@ def test_every_command_exists_in_the_project(service):
         _assert_runs_in_project(argv)
 
 
-@pytest.mark.parametrize("service", ["postgres", "redis", "web", "worker", "scheduler"])
+@pytest.mark.parametrize("service", ["postgres", "redis", "web", "ws", "worker", "scheduler"])
 def test_long_running_services_have_healthchecks(service):
     test = SERVICES[service]["healthcheck"]["test"]
     assert test[0] == "CMD"

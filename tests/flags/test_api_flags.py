@@ -22,7 +22,7 @@ def test_list_shows_effective_state_override_and_last_change(admin_client, setti
                          "signal_explanations", "email_digests", "slack_alerts", "webhook_notifications",
                          "alert_stream", "finbert_sentiment", "ml_predictions", "advanced_ml", "time_series_forecasting",
                          "reddit_integration", "twitter_integration", "insider_trading", "social_sentiment",
-                         "graphql_api"}
+                         "graphql_api", "websocket_v2"}
     assert body["llm_analysis"]["enabled"] is False and body["llm_analysis"]["override"] is False
     assert body["rss_polling"]["enabled"] is True and body["rss_polling"]["override"] is None
     assert body["rss_polling"]["last_change"]["source"] == "migration"

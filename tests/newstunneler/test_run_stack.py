@@ -54,10 +54,11 @@ def _healthz_count(metrics: str) -> float:
 
 
 def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
-    port, metrics_port, scheduler_port = free_port(), free_port(), free_port()
+    port, metrics_port, scheduler_port, ws_port = free_port(), free_port(), free_port(), free_port()
     env = embedded_env(
         tmp_path, NT_ADMIN_PASSWORD="stack-test-pass", NT_WORKER_METRICS_PORT=str(metrics_port),
         NT_SCHEDULER_INTERVAL="1", NT_SCHEDULER_METRICS_PORT=str(scheduler_port), NT_LOG_FILE=str(tmp_path / "nt.log"),
+        NT_WS_BIND=f"127.0.0.1:{ws_port}",
     )
     with embedded_redis_cleanup(tmp_path):
         manage("migrate", "--noinput", env=env)
@@ -73,6 +74,8 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             ready = httpx.get(f"{base}/readyz", timeout=5)
             assert ready.status_code == 200, ready.text
             _log_in_to_the_admin(base)
+            # The ASGI server of the WebSocket stream runs beside gunicorn, and is ready too.
+            assert _wait_for(f"http://127.0.0.1:{ws_port}/readyz", timeout=30).status_code == 200
             css = httpx.get(f"{base}/static/admin/css/base.css", timeout=5)
             assert css.status_code == 200 and "text/css" in css.headers["content-type"]
 

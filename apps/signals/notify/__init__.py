@@ -4,6 +4,7 @@
   only news of the last 24 h, new or turned strong by a re-analysis; backfills announce nothing), and
   announcing them when the transaction that made them commits;
 - stream.py: the live stream (Redis pub/sub, read by the SSE endpoint);
+- websocket.py: the same events over WebSocket (Channels consumer, channel layer group "alerts");
 - slack.py: a Slack alert per strong signal, debounced per symbol and article;
 - webhooks.py: signed events to subscribed endpoints, one ledger job per delivery;
 - deadletters.py: a dead letter becomes a job.dead event;

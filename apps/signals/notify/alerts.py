@@ -1,5 +1,5 @@
 """Strong signals: which are announced, and announcing them once the transaction that made them commits
-(the live stream, a Slack alert each, a signal.created webhook event)."""
+(the live streams, SSE and WebSocket; a Slack alert each; a signal.created webhook event)."""
 
 from datetime import timedelta
 
@@ -13,6 +13,7 @@ from apps import flags
 from apps.articles.models import ScoringPolicy
 from apps.jobs.enqueue import enqueue
 from apps.signals.models import EventType, Signal
+from apps.signals.notify import websocket
 from apps.signals.notify.stream import publish
 from apps.signals.notify.webhooks import emit
 
@@ -51,6 +52,7 @@ def announced_since(last_id: int, created_since, limit: int) -> list[int]:
 
 def announce(signal_ids: list[int]) -> None:
     payloads = signal_payloads(signal_ids)
+    websocket.publish(payloads)
     for payload in payloads:
         publish(payload)
         if settings.SLACK_WEBHOOK_URL and flags.is_enabled("slack_alerts"):

@@ -16,18 +16,24 @@ MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
 
 class Command(BaseCommand):
     help = (
-        "Run web (gunicorn), worker (rundramatiq) and scheduler as separate processes in one terminal. "
+        "Run web (gunicorn), the WebSocket server (uvicorn, ASGI), worker (rundramatiq) and scheduler as separate "
+        "processes in one terminal. "
         "Ctrl-C or SIGTERM stops all of them; if one dies, the others are stopped too."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=env_str("NT_BIND", "127.0.0.1:8000"), help="host:port for the web server")
+        parser.add_argument("--ws-bind", default=settings.WS_BIND,
+                            help="host:port for the WebSocket alert stream (ASGI, uvicorn); default NT_WS_BIND")
         parser.add_argument("--web-workers", type=int, default=env_int("NT_WEB_WORKERS", 2, minimum=1))
         parser.add_argument("--stop-timeout", type=float, default=20.0, help="seconds to wait for a graceful stop")
 
-    def handle(self, *args, bind, web_workers, stop_timeout, **options):
+    def handle(self, *args, bind, ws_bind, web_workers, stop_timeout, **options):
         if ":" not in bind:
             raise CommandError(f"--bind must be host:port, got {bind!r}")
+        if ":" not in ws_bind:
+            raise CommandError(f"--ws-bind must be host:port, got {ws_bind!r}")
+        ws_host, ws_port = ws_bind.rsplit(":", 1)
         self.stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self.stop.set())
@@ -39,6 +45,11 @@ class Command(BaseCommand):
                 "--graceful-timeout", "10",
                 "--timeout", "60", "--error-logfile", "-",
                 "--control-socket", str(Path(settings.VAR_DIR) / "gunicorn.ctl"),
+            ],
+            "ws": [
+                sys.executable, "-m", "uvicorn", "newstunneler.asgi:application", "--host", ws_host.strip("[]"),
+                "--port", ws_port, "--ws", "websockets", "--lifespan", "off", "--no-access-log",
+                "--timeout-graceful-shutdown", "5",
             ],
             "worker": [
                 sys.executable, MANAGE, "rundramatiq", "--skip-logging",
@@ -53,7 +64,8 @@ class Command(BaseCommand):
         host, port = bind.rsplit(":", 1)
         self.stdout.write(
             self.style.SUCCESS(f"News Tunneler is running on http://{host}:{port}/ (admin at /admin/).")
-            + " Ctrl-C stops web, worker and scheduler."
+            + f" WebSocket alert stream at ws://{ws_host}:{ws_port}/ws/v2/alerts/."
+            + " Ctrl-C stops web, WebSocket server, worker and scheduler."
         )
         failed = self._supervise()
         self._shutdown(stop_timeout)
