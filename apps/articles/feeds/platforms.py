@@ -60,6 +60,14 @@ def throttle(platform: str, per_second: int) -> None:
         time.sleep((at_ms - now_ms) / 1000)
 
 
+def as_int(value) -> int:
+    """A platform's count (score, comments, likes …) as an int; 0 for anything that is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def check(url: str) -> None:
     """The SSRF check of a URL we are about to call, as a FeedError."""
     try:

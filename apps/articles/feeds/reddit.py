@@ -141,17 +141,10 @@ def _entry(post: dict | None, now: datetime) -> Entry | None:
         published_at=published,
         meta={"platform": PLATFORM, "id": str(post.get("name") or post.get("id") or "")[:40],
               "subreddit": str(post.get("subreddit") or "")[:40], "author": str(post.get("author") or "")[:40],
-              "score": _int(post.get("score")), "comments": _int(post.get("num_comments")),
+              "score": platforms.as_int(post.get("score")), "comments": platforms.as_int(post.get("num_comments")),
               "link": link[:2000] if link.startswith(("http://", "https://")) else "",
               "created_utc": created},
     )
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _note_allowance(headers: dict) -> None:

@@ -126,15 +126,8 @@ def _entry(post, users: dict, now: datetime) -> Entry | None:
         url=f"https://x.com/{handle}/status/{post['id']}",
         title=text[:280], summary=text[:20000], published_at=published,
         meta={"platform": PLATFORM, "id": str(post["id"]), "author": username[:40], "lang": str(post.get("lang", ""))[:8],
-              **{name: _int(metrics.get(f"{name}_count")) for name in ("like", "retweet", "reply", "quote")}},
+              **{name: platforms.as_int(metrics.get(f"{name}_count")) for name in ("like", "retweet", "reply", "quote")}},
     )
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _note_allowance(headers: dict) -> None:
