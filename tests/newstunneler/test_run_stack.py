@@ -129,6 +129,9 @@ def test_stack_serves_runs_jobs_and_stops_cleanly(tmp_path):
             output, _ = stack.communicate(timeout=60)
     assert stack.returncode == 0, output
     assert "Stopped." in output
-    for name in ("web", "worker", "scheduler"):
+    for name in ("web", "ws", "worker", "scheduler"):
         assert f"{name:<9}| " in output, f"no output from {name}"
     assert not embedded_redis.is_running(tmp_path)
+    for stopped in (port, ws_port):  # every child stopped: nothing listens any more
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{stopped}/healthz", timeout=2)

@@ -96,8 +96,8 @@ class Command(BaseCommand):
         return None
 
     def _shutdown(self, timeout):
-        self.stdout.write("Stopping web and scheduler, then worker ...")
-        for group in (("web", "scheduler"), ("worker",)):
+        self.stdout.write("Stopping web, WebSocket server and scheduler, then worker ...")
+        for group in (("web", "ws", "scheduler"), ("worker",)):
             for name in group:
                 if self.children[name].poll() is None:
                     self.children[name].send_signal(signal.SIGTERM)
