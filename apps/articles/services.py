@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils import timezone
 from apps.articles import analysis as analysers
 from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
+from apps.articles.feeds.platforms import source_problem
 from apps.articles.models import (
     Analysis,
     Article,
@@ -42,6 +44,9 @@ def source_create(*, url: str, kind: str = SourceKind.RSS, name: str = "", enabl
     """Create a source after the SSRF check. Raises BlockedURL with the reason (ValidationError for a
     bad field). With resolve_now=False (imports, which may run offline) only the URL's form is checked
     here; its addresses are checked, as always, when each poll connects."""
+    problem = source_problem(kind, url)  # a URL that does not fit its kind: said before any DNS lookup
+    if problem:
+        raise ValidationError({"url": problem})
     if resolve_now:
         check_url(url)
     else:

@@ -40,6 +40,15 @@ def test_add_source_refuses_private_and_bad_urls(settings):
     assert not Source.objects.exists()
 
 
+def test_add_source_of_a_kind_checks_its_url_first(settings):
+    settings.ALLOW_PRIVATE_URLS = False  # (a DNS lookup would come next: the kind's rule is said before it)
+    with pytest.raises(CommandError, match="not an X search or list"):
+        run("add_source", "https://x.com/elonmusk", "--kind", "x")
+    settings.ALLOW_PRIVATE_URLS = True
+    assert "(reddit, credibility" in run("add_source", "https://www.reddit.com/r/stocks", "--kind", "reddit")
+    assert Source.objects.get().kind == "reddit"
+
+
 def test_add_source_dry_run():
     assert "Dry run: nothing was saved." in run("add_source", "https://example.com/feed", "--dry-run")
     assert not Source.objects.exists()
