@@ -68,7 +68,7 @@ def rows(n_articles: int, n_signals: int, n_symbols: int, n_sources: int):
     per_article = max(1, round(n_signals / n_articles))
     span = timedelta(days=90).total_seconds()
     sources = [(i, f"https://feeds{i}.example.com/rss", f"Feed {i}", True, 15, 3.0, "", "", "", "", None, None,
-                None, 0, "", "", "", 0, NOW) for i in range(1, n_sources + 1)]
+                None, 0, "", "", "", 0, NOW, "rss", "{}") for i in range(1, n_sources + 1)]
     articles, tickers, scores, signals = [], [], [], []
     signal_id = 0
     for a in range(1, n_articles + 1):
@@ -80,7 +80,7 @@ def rows(n_articles: int, n_signals: int, n_symbols: int, n_sources: int):
         summary = " ".join(rnd.choices(FILLER + WORDS, k=30))
         matches = [{"symbol": s, "confidence": 0.9, "how": "cashtag", "text": f"${s}"} for s in picked[:2]]
         articles.append((a, f"https://news.example.com/{a}", f"{a:064x}", title, f"{a:064x}", summary,
-                         json.dumps(matches), published, published, (a % n_sources) + 1))
+                         json.dumps(matches), published, published, (a % n_sources) + 1, "news", "{}"))
         tickers += [(a, m["symbol"], 0.9) for m in matches]
         total = round(rnd.uniform(10, 95), 2)
         scores.append((a, 1.0, 1.0, 3.0, 0.2, 0.5, total, "{}", published))
@@ -92,20 +92,21 @@ def rows(n_articles: int, n_signals: int, n_symbols: int, n_sources: int):
             label = LABELS[0] if score >= 75 else LABELS[1] if score >= 60 else LABELS[2] if score >= 45 else LABELS[3]
             signals.append((signal_id, s, published, score, label, rnd.choice(["BULLISH", "BEARISH", "NEUTRAL"]),
                             '[{"factor": "sentiment", "contribution": 12.0}]', '{"sentiment": 0.5}', published,
-                            published, a))
+                            published, a, ""))
     return sources, articles, tickers, scores, signals
 
 
 TABLES = {
     "articles_source": "id, url, name, enabled, poll_interval_minutes, credibility, site_url, feed_title, etag, "
                        "last_modified, last_polled_at, last_success_at, next_poll_at, consecutive_failures, "
-                       "last_error_kind, last_error, last_warning, articles_ingested, created_at",
+                       "last_error_kind, last_error, last_warning, articles_ingested, created_at, kind, cursor",
     "articles_article": "id, url, url_hash, title, title_fingerprint, summary, tickers, published_at, fetched_at, "
-                        "source_id",
+                        "source_id, platform, meta",
     "articles_articleticker": "article_id, symbol, confidence",
     "articles_articlescore": "article_id, catalyst, novelty, credibility, sentiment, liquidity, total, details, "
                              "scored_at",
-    "signals_signal": "id, symbol, t, score, label, stance, reasons, features, created_at, updated_at, article_id",
+    "signals_signal": "id, symbol, t, score, label, stance, reasons, features, created_at, updated_at, article_id, "
+                      "model_version",
 }
 
 
