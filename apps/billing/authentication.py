@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from apps.billing import metering
 from apps.billing.models import ApiKey
 from apps.billing.services import hash_key, split_key
 
@@ -45,17 +46,72 @@ def _load(prefix: str) -> tuple[str | None, ApiKey | None]:
     return generation, row
 
 
-def key_owner(key: str):
+# Key prefix -> its account id (a key never moves to another account): with it, an API request reads its
+# key's cached row and counts itself against the account's quotas in ONE Redis round trip.
+_accounts: dict[str, int] = {}
+_ACCOUNTS_MAX = 100_000
+
+
+def _load_counting(prefix: str, now) -> tuple[str | None, ApiKey | None, tuple | None]:
+    """_load, and (when the key's account is known to this process) the request counted in the same
+    pipeline: (generation, row, (used this minute, used today, now) or None if not counted)."""
+    account_id = _accounts.get(prefix)
+    if account_id is None:
+        generation, row = _load(prefix)
+        if row is not None:
+            if len(_accounts) >= _ACCOUNTS_MAX:
+                _accounts.clear()
+            _accounts[prefix] = row.account_id
+        return generation, row, None
+    client = cache.client
+    entry_key, generation_key = client.make_key(f"apikey:{prefix}"), client.make_key(f"apikey-gen:{prefix}")
+    pipe = metering._redis().pipeline(transaction=False)
+    pipe.mget([entry_key, generation_key])
+    metering.count(pipe, account_id, now)
+    replies = pipe.execute()
+    entry, generation = (None if raw is None else client.decode(raw) for raw in replies[0])
+    used = (*metering.counted(replies[1:]), now)
+    if entry is not None and entry[0] == generation and entry[1].account_id == account_id:
+        return generation, entry[1], used
+    generation, row = _load(prefix)  # not cached (or changed since): from the database
+    if row is None or row.account_id != account_id:
+        metering.uncount(account_id, now)
+        _accounts.pop(prefix, None)
+        return generation, row, None
+    return generation, row, used
+
+
+def key_owner(key: str, *, count: bool = False):
     """The (owner, key row) of a presented API key; AuthenticationFailed saying why it is refused. Used
-    by the API and by the WebSocket stream (apps/signals/notify/websocket.py)."""
+    by the API (count=True: the request is counted against the account's quotas in the round trip that
+    reads the key; the throttle then only compares, apps/billing/throttles.py) and by the WebSocket
+    stream (apps/signals/notify/websocket.py)."""
     key = key.strip()
     prefix = split_key(key)
     if prefix is None:
         raise exceptions.AuthenticationFailed("Malformed API key.")
-    generation, row = _load(prefix)
+    now = timezone.now()
+    if count:
+        generation, row, used = _load_counting(prefix, now)
+    else:
+        (generation, row), used = _load(prefix), None
+    try:
+        _check(key, row, now)
+    except exceptions.AuthenticationFailed:
+        if used is not None:  # counted before the key could be checked: not a request of that account
+            metering.uncount(row.account_id, now)
+        raise
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
+        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # (an update: no signal, entry kept)
+        row.last_used_at = now
+        cache.set(f"apikey:{prefix}", (generation, row), KEY_CACHE_SECONDS)
+    row.nt_counted = used  # for the throttle (a fresh object per request: unpickled or loaded)
+    return row.account.owner, row
+
+
+def _check(key: str, row: ApiKey | None, now) -> None:
     if row is None or not hmac.compare_digest(row.key_hash, hash_key(key)):
         raise exceptions.AuthenticationFailed("Invalid API key.")
-    now = timezone.now()
     if row.revoked_at is not None:
         raise exceptions.AuthenticationFailed("This API key has been revoked.")
     if row.expires_at is not None and row.expires_at <= now:
@@ -64,11 +120,6 @@ def key_owner(key: str):
         raise exceptions.AuthenticationFailed("This account is inactive.")
     if not row.account.owner.is_active:
         raise exceptions.AuthenticationFailed("The account's owner is inactive.")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
-        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # (an update: no signal, entry kept)
-        row.last_used_at = now
-        cache.set(f"apikey:{prefix}", (generation, row), KEY_CACHE_SECONDS)
-    return row.account.owner, row
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -79,7 +130,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, key = header.partition(" ")
         if scheme != self.keyword:
             return None
-        return key_owner(key)
+        return key_owner(key, count=True)
 
     def authenticate_header(self, request):
         return self.keyword

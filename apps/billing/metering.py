@@ -125,20 +125,43 @@ def _llm_allowed(plan: Plan) -> None:
                             used=float(llm_budget.spent_today()), resets_at=tomorrow, whose="")
 
 
-def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
-    """Count this request against its account; refuse it (429) if over the plan while rate_limiting is on."""
-    now = now or timezone.now()
-    account, plan = key.account, key.account.plan
-    minute_key, day_key, minute, day_start = quota_keys(account.pk, now)
-    pending, usage_field = pending_key(), f"{account.pk}|{now.date().isoformat()}|requests"
-    pipe = _redis().pipeline()  # one round trip: count against both windows and meter it
+def count(pipe, account_id: int, now: datetime) -> None:
+    """Queue on `pipe` what counting one request does: both quota windows and the usage meter (5
+    commands; their replies are read by counted())."""
+    minute_key, day_key, _, _ = quota_keys(account_id, now)
     pipe.incr(minute_key)
     pipe.expire(minute_key, 120)
     pipe.incr(day_key)
     pipe.expire(day_key, 2 * 86400)
-    pipe.hincrbyfloat(pending, usage_field, 1)
-    used_minute, _, used_day, _, _ = pipe.execute()
+    pipe.hincrbyfloat(pending_key(), f"{account_id}|{now.date().isoformat()}|requests", 1)
+
+
+def counted(replies: list) -> tuple[int, int]:
+    """(used this minute, used today) from the replies of count()'s commands."""
+    return replies[0], replies[2]
+
+
+def uncount(account_id: int, now: datetime) -> None:
+    """Take one counted request back: it was refused (over a quota, or its key turned out invalid)."""
+    minute_key, day_key, _, _ = quota_keys(account_id, now)
+    _redis().pipeline().decr(minute_key).decr(day_key).hincrbyfloat(
+        pending_key(), f"{account_id}|{now.date().isoformat()}|requests", -1).execute()
+
+
+def check_and_count(key: ApiKey, now: datetime | None = None, used: tuple[int, int] | None = None) -> None:
+    """Count this request against its account; refuse it (429) if over the plan while rate_limiting is on.
+    `used`: (this minute, today) when authentication has counted it already, in the round trip that read
+    the key (apps/billing/authentication.py)."""
+    account, plan = key.account, key.account.plan
+    if used is None:
+        now = now or timezone.now()
+        pipe = _redis().pipeline()  # one round trip: count against both windows and meter it
+        count(pipe, account.pk, now)
+        used = counted(pipe.execute())
+    now = now or timezone.now()
+    used_minute, used_day = used
     if flags.is_enabled("rate_limiting"):
+        _, _, minute, day_start = quota_keys(account.pk, now)
         over = None
         if used_minute > plan.requests_per_minute:
             over = QuotaExceeded(what="Requests per minute", limit=plan.requests_per_minute, used=used_minute - 1,
@@ -147,7 +170,7 @@ def check_and_count(key: ApiKey, now: datetime | None = None) -> None:
             over = QuotaExceeded(what="Requests per day", limit=plan.requests_per_day, used=used_day - 1,
                                  resets_at=day_start + timedelta(days=1))
         if over is not None:  # a refused request neither uses up the allowance nor counts as usage
-            _redis().pipeline().decr(minute_key).decr(day_key).hincrbyfloat(pending, usage_field, -1).execute()
+            uncount(account.pk, now)
             raise over
 
 

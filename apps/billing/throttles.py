@@ -20,7 +20,11 @@ class PlanQuota(BaseThrottle):
         if not isinstance(request.auth, ApiKey):
             return True
         key = request.auth
-        metering.check_and_count(key)  # raises QuotaExceeded (429) when over
+        counted = getattr(key, "nt_counted", None)  # counted by authentication, in the round trip that read the key
+        if counted is None:
+            metering.check_and_count(key)  # raises QuotaExceeded (429) when over
+        else:
+            metering.check_and_count(key, now=counted[2], used=counted[:2])
         feature = getattr(view, "plan_feature", None)
         if feature and not key.account.plan.includes(feature):
             raise metering.PlanFeatureMissing(key.account.plan, feature)

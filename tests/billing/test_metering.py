@@ -103,3 +103,27 @@ def test_concurrent_requests_are_counted_exactly(live_server, viewer, django_use
     assert statuses.count(200) == 40
     metering.flush_usage()
     assert UsageRecord.objects.get(account=account, metric="requests").quantity == 40
+
+
+@pytest.mark.django_db
+def test_a_known_keys_request_is_counted_with_the_key_read_and_a_bad_secret_counts_nothing(client, key):
+    """Once this process knows a key's account, authentication counts the request in the round trip
+    that reads the key; a wrong secret, a revoked key or one of another account is taken back."""
+    from apps.billing import authentication
+    from apps.billing.models import ApiKey
+
+    authentication._accounts.clear()
+    assert _get(client, key).status_code == 200  # learns the account (counted by the throttle)
+    assert authentication._accounts  # the prefix -> account memo is filled
+    assert _get(client, key).status_code == 200  # counted during authentication
+    wrong = key[:-4] + ("aaaa" if not key.endswith("aaaa") else "bbbb")
+    assert _get(client, wrong).status_code == 401
+    metering.flush_usage()
+    assert UsageRecord.objects.get(metric="requests").quantity == 2
+    # Over the minute limit (2 of the tiny plan): the third is a 429 and not counted either.
+    assert _get(client, key).status_code == 429
+    ApiKey.objects.update(revoked_at=timezone.now())  # (a bulk update: no signal, so the cache is told here)
+    authentication.forget([row.prefix for row in ApiKey.objects.all()])
+    assert _get(client, key).status_code == 401
+    metering.flush_usage()
+    assert UsageRecord.objects.get(metric="requests").quantity == 2
