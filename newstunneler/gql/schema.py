@@ -66,6 +66,14 @@ def _decode(cursor: str, arity: int) -> list[str]:
     return parts
 
 
+MAX_ID_DIGITS = 18  # ids are 64-bit: a longer number names no row (and would overflow the database's integer)
+
+
+def _row_id(value) -> int | None:
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+
+
 def _first(first: int) -> int:
     if not 1 <= first <= PAGE_MAX:
         raise Refused(f"first: must be between 1 and {PAGE_MAX} (got {first})", extensions={"code": "invalid"})
@@ -78,9 +86,11 @@ def page_by_time(queryset: QuerySet, field: str, first: int, after: str | None) 
     if after:
         when, pk = _decode(after, 2)
         try:
-            moment, key = datetime.fromisoformat(when), int(pk)
+            moment, key = datetime.fromisoformat(when), _row_id(pk)
         except ValueError:
-            raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"}) from None
+            key = None
+        if key is None:
+            raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
         queryset = queryset.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": key}))
     rows = list(queryset.order_by(f"-{field}", "-id")[:first + 1])
     edges = [Edge(cursor=_encode(getattr(row, field).isoformat(), row.pk), node=row) for row in rows[:first]]
@@ -92,9 +102,9 @@ def page_by_id(queryset: QuerySet, first: int, after: str | None) -> Connection:
     first = _first(first)
     if after:
         (pk,) = _decode(after, 1)
-        if not pk.isdigit():
+        if _row_id(pk) is None:
             raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
-        queryset = queryset.filter(id__gt=int(pk))
+        queryset = queryset.filter(id__gt=_row_id(pk))
     rows = list(queryset.order_by("id")[:first + 1])
     edges = [Edge(cursor=_encode(row.pk), node=row) for row in rows[:first]]
     return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
@@ -191,12 +201,14 @@ class Query:
     @strawberry.field(description="One signal by id (null if there is none).")
     def signal(self, info: Info, id: strawberry.ID) -> SignalNode | None:
         require(info, "signals.view_signal")
-        return Signal.objects.select_related("article").filter(pk=int(id)).first() if str(id).isdigit() else None
+        pk = _row_id(id)
+        return None if pk is None else Signal.objects.select_related("article").filter(pk=pk).first()
 
     @strawberry.field(description="One article by id (null if there is none).")
     def article(self, info: Info, id: strawberry.ID) -> ArticleNode | None:
         require(info, "articles.view_article")
-        return Article.objects.select_related("source").filter(pk=int(id)).first() if str(id).isdigit() else None
+        pk = _row_id(id)
+        return None if pk is None else Article.objects.select_related("source").filter(pk=pk).first()
 
 
 def build_schema() -> strawberry.Schema:

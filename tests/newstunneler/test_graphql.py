@@ -121,9 +121,20 @@ def test_a_bad_request_body_names_the_field(client, viewer, payload, field):
     assert response.status_code == 400 and field in response.json()["errors"]
 
 
-def test_a_bad_cursor_is_the_callers_error(client, viewer):
-    body = _ask(client, _key(viewer), '{ signals(after: "bm90IGEgY3Vyc29y") { edges { cursor } } }').json()
+def test_a_bad_cursor_or_id_is_the_callers_error_never_a_server_error(client, viewer):
+    import base64
+
+    key = _key(viewer)
+    body = _ask(client, key, '{ signals(after: "bm90IGEgY3Vyc29y") { edges { cursor } } }').json()
     assert "is not a cursor this list gave" in body["errors"][0]["message"]
+    huge = base64.urlsafe_b64encode(b"2026-12-01T00:00:00+00:00|" + b"9" * 30).decode()
+    body = _ask(client, key, '{ signals(after: "%s") { edges { cursor } } }' % huge).json()
+    assert "is not a cursor this list gave" in body["errors"][0]["message"]
+    huge_id = base64.urlsafe_b64encode(b"9" * 30).decode()
+    body = _ask(client, key, '{ sources(after: "%s") { edges { cursor } } }' % huge_id).json()
+    assert "is not a cursor this list gave" in body["errors"][0]["message"]
+    body = _ask(client, key, '{ signal(id: "%s") { id } article(id: "-1") { id } }' % ("9" * 30)).json()
+    assert body == {"data": {"signal": None, "article": None}}
 
 
 def test_metering_and_quotas_are_rests(client, viewer):
