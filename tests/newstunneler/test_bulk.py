@@ -109,3 +109,22 @@ def test_nothing_to_insert_sends_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert bulk.insert(Article, [], returning=("id",)) == []
     assert not queries.captured_queries
+
+
+def test_datetimes_and_json_are_stored_as_the_orm_stores_them():
+    """Byte for byte the ORM's column values (SQLite compares datetimes as text: a different form would
+    break every time filter), whatever the zone or the microseconds."""
+    from datetime import timedelta, timezone
+
+    new_york = timezone(timedelta(hours=-5))
+    cases = [WHEN, WHEN.replace(microsecond=0), datetime(2026, 3, 1, 23, 59, tzinfo=new_york)]
+    for n, when in enumerate(cases):
+        meta = {"n": n, "quote": 'say "hi" \\ é', "list": [1, 2.5, None, True]}
+        bulk.insert(Article, [_article(100 + n, published_at=when, fetched_at=when, meta=meta)])
+        _article(200 + n, published_at=when, fetched_at=when, meta=meta).save()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT url_hash, published_at, meta FROM articles_article ORDER BY url_hash")
+        raw = {row[0]: row[1:] for row in cursor.fetchall()}
+    for n in range(len(cases)):
+        assert raw[f"hash-{100 + n}"] == raw[f"hash-{200 + n}"]
+    assert Article.objects.filter(published_at=cases[2]).count() == 2  # the New York one, found as the same instant
