@@ -16,6 +16,8 @@ A, V, N, D, R = "anonymous", "viewer", "analyst", "admin", "revoked"
 MATRIX = [
     ("GET", "/api/v1/articles/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("GET", "/api/v1/articles/{article}/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("GET", "/api/v1/articles/?platform=sec", {A: 401, V: 200, N: 200, D: 200, R: 401}),
+    ("GET", "/api/v1/insider-transactions/?open_market=true", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("POST", "/api/v1/articles/{article}/analyze/", {A: 401, V: 403, N: 202, D: 202, R: 401}),
     ("GET", "/api/v1/sources/", {A: 401, V: 200, N: 200, D: 200, R: 401}),
     ("POST", "/api/v1/sources/", {A: 401, V: 403, N: 201, D: 201, R: 401}),

@@ -14,6 +14,8 @@ from apps.articles.serializers import (
     ArticleDetailSerializer,
     ArticleFilterSerializer,
     ArticleListSerializer,
+    InsiderFilterSerializer,
+    InsiderTransactionSerializer,
     JobAcceptedSerializer,
     ScoringPolicySerializer,
     SourceSerializer,
@@ -34,6 +36,22 @@ class ArticleListApi(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.article_list(**query_params(ArticleFilterSerializer, self.request))
+
+
+class InsiderPagination(Pagination):
+    ordering = ("-date", "-id")
+
+
+@extend_schema(parameters=[InsiderFilterSerializer])
+class InsiderTransactionListApi(generics.ListAPIView):
+    """Form 4 transactions (insider_trading), newest first; filter by symbol, code, open market, since."""
+
+    required_permissions = reads("articles.view_insidertransaction")
+    serializer_class = InsiderTransactionSerializer
+    pagination_class = InsiderPagination
+
+    def get_queryset(self):
+        return selectors.insider_transaction_list(**query_params(InsiderFilterSerializer, self.request))
 
 
 class ArticleDetailApi(generics.RetrieveAPIView):

@@ -2,9 +2,11 @@ from rest_framework import serializers
 
 from apps.articles import scoring
 from apps.articles.feeds.platforms import source_problem
-from apps.articles.models import Analysis, Article, ArticleScore, ScoringPolicy, Source
+from apps.articles.models import Analysis, Article, ArticleScore, InsiderTransaction, ScoringPolicy, Source
 from newstunneler.api import id_param
 from newstunneler.netguard import BlockedURL, check_url
+
+PLATFORMS = ["news", "reddit", "x", "sec"]  # Article.platform
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -71,7 +73,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "url", "source", "published_at", "tickers", "score", "stance"]
+        fields = ["id", "title", "url", "platform", "source", "published_at", "tickers", "score", "stance"]
 
 
 class ArticleDetailSerializer(ArticleListSerializer):
@@ -79,7 +81,8 @@ class ArticleDetailSerializer(ArticleListSerializer):
     analysis = AnalysisSerializer(read_only=True, default=None, allow_null=True)
 
     class Meta(ArticleListSerializer.Meta):
-        fields = ["id", "title", "url", "summary", "source", "published_at", "fetched_at", "tickers", "score", "analysis"]
+        fields = ["id", "title", "url", "platform", "summary", "meta", "source", "published_at", "fetched_at", "tickers",
+                  "score", "analysis"]
 
 
 class ArticleFilterSerializer(serializers.Serializer):
@@ -88,6 +91,27 @@ class ArticleFilterSerializer(serializers.Serializer):
     ticker = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=False)
     source = id_param(required=False)
     since = serializers.DateTimeField(required=False)
+    platform = serializers.ChoiceField(choices=PLATFORMS, required=False,
+                                       help_text="news (feeds), reddit, x (posts) or sec (Form 4 filings)")
+
+
+class InsiderTransactionSerializer(serializers.ModelSerializer):
+    """A Form 4 transaction (insider_trading); `filing_url` is the filing's EDGAR index page."""
+
+    filing_url = serializers.CharField(source="article.url", read_only=True)
+
+    class Meta:
+        model = InsiderTransaction
+        fields = ["id", "symbol", "issuer", "insider", "role", "is_officer", "is_director", "code", "acquired", "shares",
+                  "price", "value", "date", "accession", "line", "article_id", "filing_url"]
+
+
+class InsiderFilterSerializer(serializers.Serializer):
+    symbol = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=False)
+    code = serializers.RegexField(r"^[A-Za-z]{1,2}$", required=False, help_text="P, S, A, M, F, G …")
+    open_market = serializers.BooleanField(required=False, default=False,
+                                           help_text="only open-market purchases and sales (codes P and S)")
+    since = serializers.DateField(required=False, help_text="transactions on or after this day")
 
 
 class AnalyzeRequestSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("articles/", api.ArticleListApi.as_view(), name="article-list"),
     path("articles/<int:pk>/", api.ArticleDetailApi.as_view(), name="article-detail"),
     path("articles/<int:pk>/analyze/", api.ArticleAnalyzeApi.as_view(), name="article-analyze"),
+    path("insider-transactions/", api.InsiderTransactionListApi.as_view(), name="insider-transaction-list"),
     path("settings/scoring/", api.ScoringPolicyApi.as_view(), name="scoring-policy"),
     *router.urls,
 ]

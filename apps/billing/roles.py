@@ -4,7 +4,7 @@ policy (the API lets staff users only use it). The jobs and flags APIs are for s
 
 from django.contrib.auth.models import Group, Permission
 
-VIEWER = ["articles.view_article", "articles.view_source", "signals.view_signal"]
+VIEWER = ["articles.view_article", "articles.view_source", "signals.view_signal", "articles.view_insidertransaction"]
 ANALYST = VIEWER + ["articles.add_source", "articles.change_source", "articles.delete_source",
                     "articles.request_analysis", "signals.view_signaloutcome", "articles.view_scoringpolicy"]
 ADMIN = ANALYST + ["articles.change_scoringpolicy"]

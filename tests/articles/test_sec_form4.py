@@ -184,3 +184,29 @@ def test_hostile_xml_is_refused_not_expanded():
         sec.parse_form4(bomb, "0000000001-26-000001")
     assert error.value.kind == "parse"
     assert sec.parse_form4(form4(), "x").transactions[0]["value"] == "500000.00"
+
+
+def test_the_api_lists_transactions_and_filings(edgar, client, viewer):
+    from apps.billing import services as billing
+    from apps.billing.models import Account, Plan
+
+    plan = Plan.objects.create(name="t", requests_per_minute=100, requests_per_day=1000, analyses_per_month=1,
+                               llm_budget_usd=0)
+    key = billing.api_key_create(account=Account.objects.create(owner=viewer, name="v", plan=plan), name="bot")[1]
+    headers = {"Authorization": f"Api-Key {key}"}
+    _serve(edgar, {"0000000001-26-000001": form4(rows=(("P", "10000", "50.00", "A"), ("A", "500", "0", "A"))),
+                   "0000000001-26-000002": form4(symbol="WIDG", rows=(("S", "100", "20.00", "D"),))})
+    polling.source_poll(source=Source.objects.get())
+    everything = client.get("/api/v1/insider-transactions/", headers=headers).json()["results"]
+    assert len(everything) == 3
+    trades = client.get("/api/v1/insider-transactions/?open_market=true&symbol=acme", headers=headers).json()["results"]
+    assert [(t["symbol"], t["code"], t["shares"], t["value"], t["role"]) for t in trades] == [
+        ("ACME", "P", "10000.0000", "500000.00", "Chief Executive Officer")]
+    assert trades[0]["filing_url"].endswith("0000000001-26-000001-index.htm")
+    bad = client.get("/api/v1/insider-transactions/?since=yesterday", headers=headers)
+    assert bad.status_code == 400 and "since" in bad.json()["errors"]
+    filings = client.get("/api/v1/articles/?platform=sec", headers=headers).json()["results"]
+    assert len(filings) == 2 and {f["platform"] for f in filings} == {"sec"}
+    detail = client.get(f"/api/v1/articles/{filings[0]['id']}/", headers=headers).json()
+    assert detail["meta"]["accession"].startswith("0000000001-26-") and detail["meta"]["transactions"]
+    assert client.get("/api/v1/articles/?platform=rss", headers=headers).status_code == 400
