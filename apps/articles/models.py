@@ -31,7 +31,18 @@ class SourceKind(models.TextChoices):
 # The flag that gates each kind's polling (apps/flags/registry.py); RSS is rss_polling's.
 KIND_FLAGS = {SourceKind.RSS: "rss_polling", SourceKind.REDDIT: "reddit_integration",
               SourceKind.X: "twitter_integration", SourceKind.SEC_FORM4: "insider_trading"}
-SOCIAL_KINDS = (SourceKind.REDDIT, SourceKind.X)
+
+
+class Platform(models.TextChoices):
+    """Where an article comes from: news (feeds), posts (Reddit, X), filings (SEC)."""
+
+    NEWS = "news"
+    REDDIT = "reddit"
+    X = "x"
+    SEC = "sec"
+
+
+SOCIAL_PLATFORMS = frozenset({Platform.REDDIT, Platform.X})  # posts: stricter tickers, social sentiment
 
 
 class Source(models.Model):
@@ -108,7 +119,8 @@ class Article(models.Model):
     tickers = models.JSONField(default=list, blank=True, help_text="[{symbol, confidence, how}]")
     published_at = models.DateTimeField(db_index=True)
     fetched_at = models.DateTimeField()
-    platform = models.CharField(max_length=10, default="news", help_text="news, reddit, x or sec (a filing).")
+    platform = models.CharField(max_length=10, choices=Platform.choices, default=Platform.NEWS,
+                                help_text="news, reddit, x or sec (a filing).")
     meta = models.JSONField(default=dict, blank=True,
                             help_text="What the platform says of the post: score, comments, author, link …")
 

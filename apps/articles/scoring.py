@@ -5,7 +5,7 @@ of 12 (the default threshold) needs several strong components at once.
 """
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 

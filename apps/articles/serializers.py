@@ -2,11 +2,9 @@ from rest_framework import serializers
 
 from apps.articles import scoring
 from apps.articles.feeds.platforms import source_problem
-from apps.articles.models import Analysis, Article, ArticleScore, InsiderTransaction, ScoringPolicy, Source
+from apps.articles.models import Analysis, Article, ArticleScore, InsiderTransaction, Platform, ScoringPolicy, Source
 from newstunneler.api import id_param
 from newstunneler.netguard import BlockedURL, check_url
-
-PLATFORMS = ["news", "reddit", "x", "sec"]  # Article.platform
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -91,7 +89,7 @@ class ArticleFilterSerializer(serializers.Serializer):
     ticker = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9.\-]{0,11}$", required=False)
     source = id_param(required=False)
     since = serializers.DateTimeField(required=False)
-    platform = serializers.ChoiceField(choices=PLATFORMS, required=False,
+    platform = serializers.ChoiceField(choices=Platform.values, required=False,
                                        help_text="news (feeds), reddit, x (posts) or sec (Form 4 filings)")
 
 

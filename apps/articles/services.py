@@ -15,11 +15,13 @@ from apps.articles import feeds, scoring
 from apps.articles.canonical import canonical_url, title_fingerprint, url_hash
 from apps.articles.feeds.platforms import source_problem
 from apps.articles.models import (
+    SOCIAL_PLATFORMS,
     Analysis,
     Article,
     ArticleScore,
     ArticleTicker,
     InsiderTransaction,
+    Platform,
     ScoringPolicy,
     SocialHour,
     Source,
@@ -155,7 +157,7 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
             continue
         seen_titles.add(candidate.fingerprint)
         entry = candidate.entry
-        platform = entry.meta.get("platform", "news")
+        platform = entry.meta.get("platform", Platform.NEWS)
         matches = _tickers(entry, platform)
         fresh.append((Article(
             url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
@@ -171,9 +173,6 @@ def _tickers(entry: feeds.Entry, platform: str) -> list[TickerMatch]:
         return [TickerMatch(symbol, 1.0, "filing", symbol) for symbol in entry.meta["symbols"]]
     text = f"{entry.title}. {entry.summary}"
     return resolve_social(text) if platform in SOCIAL_PLATFORMS else resolve(text)
-
-
-SOCIAL_PLATFORMS = {SourceKind.REDDIT.value, SourceKind.X.value}
 
 
 def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source | None, fetched_at: datetime,
@@ -250,15 +249,14 @@ def social_mentions_record(*, posts: list[tuple[Article, list[TickerMatch], floa
                 row[0] += 1
                 row[1] += sentiment > STANCE_CUT
                 row[2] += sentiment < -STANCE_CUT
-    for (symbol, hour), (mentions, bullish, bearish) in sorted(counts.items(), key=lambda item: (item[0][0], item[0][1])):
-        updated = SocialHour.objects.filter(symbol=symbol, hour=hour).update(
-            mentions=F("mentions") + mentions, bullish=F("bullish") + bullish, bearish=F("bearish") + bearish)
-        if not updated:
+    for (symbol, hour), (mentions, bullish, bearish) in sorted(counts.items()):  # one lock order for every poller
+        row = SocialHour.objects.filter(symbol=symbol, hour=hour)
+        add = {"mentions": F("mentions") + mentions, "bullish": F("bullish") + bullish, "bearish": F("bearish") + bearish}
+        if not row.update(**add):
             _, created = SocialHour.objects.get_or_create(
                 symbol=symbol, hour=hour, defaults={"mentions": mentions, "bullish": bullish, "bearish": bearish})
             if not created:  # another poller made the row meanwhile
-                SocialHour.objects.filter(symbol=symbol, hour=hour).update(
-                    mentions=F("mentions") + mentions, bullish=F("bullish") + bullish, bearish=F("bearish") + bearish)
+                row.update(**add)
 
 
 def insider_transactions_record(*, articles: list[Article]) -> list[InsiderTransaction]:

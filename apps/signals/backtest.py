@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 
+from apps.articles.models import Platform
 from apps.signals.models import Label, OutcomeStatus, SignalOutcome
 
 MIN_SAMPLE = 30
@@ -77,7 +78,7 @@ def backtest(*, horizon: int, since: datetime | None = None, until: datetime | N
         row["stance"] = row["signal__stance"] or "none"
         # A Form 4 filing's signal has no analysis: its catalyst is the insider trade itself.
         row["catalyst"] = row["signal__article__analysis__catalyst_type"] or (
-            "INSIDER" if row["signal__article__platform"] == "sec" else "none")
+            "INSIDER" if row["signal__article__platform"] == Platform.SEC else "none")
         row["source"] = row["signal__article__source__name"] or "none"
     for row, decile in zip(rows, _deciles([row["signal__score"] for row in rows]), strict=True):
         row["score_decile"] = f"D{decile}"

@@ -19,8 +19,9 @@ from django.core.cache import cache
 
 from apps.articles import feeds
 from apps.articles.feeds import Entry, FeedError, ParsedFeed, platforms
+from apps.articles.models import Platform
 
-PLATFORM = "reddit"
+PLATFORM = Platform.REDDIT.value
 SUBREDDIT = re.compile(r"^/r/([A-Za-z0-9_]{2,21})(/(?:new|hot|top|rising|search))?/?$")
 PAGE = 100
 

@@ -21,8 +21,9 @@ from django.conf import settings
 from apps.articles import feeds
 from apps.articles.canonical import canonical_url, url_hash
 from apps.articles.feeds import Entry, FeedError, ParsedFeed, platforms
+from apps.articles.models import Platform
 
-PLATFORM = "sec"
+PLATFORM = Platform.SEC.value
 DEFAULT_FEED = ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&type=4&company=&dateb=&owner=include"
                 "&start=0&count=100&output=atom")
 INDEX = re.compile(r"^(?P<base>https?://[^?#]+/)(?P<accession>\d{10}-\d{2}-\d{6})-index\.html?$")

@@ -17,8 +17,9 @@ from django.conf import settings
 
 from apps.articles import feeds
 from apps.articles.feeds import Entry, FeedError, ParsedFeed, RateLimited, platforms
+from apps.articles.models import Platform
 
-PLATFORM = "x"
+PLATFORM = Platform.X.value
 LIST = re.compile(r"^/i/lists/(\d{1,25})/?$")
 FIELDS = {"tweet.fields": "created_at,public_metrics,author_id,lang", "expansions": "author_id",
           "user.fields": "username"}
