@@ -28,15 +28,25 @@ def forget(prefixes) -> None:
     committed). Each prefix has a generation token; an entry is used only while the token it was loaded
     under is still current, so a request that read the row just before the change cannot put the old
     row back for good."""
-    tokens = {f"apikey-gen:{prefix}": uuid.uuid4().hex for prefix in prefixes}
+    tokens = {_cache_keys(prefix)[1]: uuid.uuid4().hex for prefix in prefixes}
     if tokens:
         cache.set_many(tokens, KEY_CACHE_SECONDS + 60)
 
 
-def _load(prefix: str) -> tuple[str | None, ApiKey | None]:
-    entry_key, generation_key = f"apikey:{prefix}", f"apikey-gen:{prefix}"
-    found = cache.get_many([entry_key, generation_key])  # one round trip
-    generation, entry = found.get(generation_key), found.get(entry_key)
+def _cache_keys(prefix: str) -> tuple[str, str]:
+    """The cache keys of a key's row and of its generation token."""
+    return f"apikey:{prefix}", f"apikey-gen:{prefix}"
+
+
+def _load(prefix: str, cached: tuple | None = None) -> tuple[str | None, ApiKey | None]:
+    """The key's row (from the cache while its generation is current, else the database) and the
+    generation it is valid under. `cached`: (entry, generation) already read from the cache by the
+    caller; else they are read here, in one round trip."""
+    entry_key, generation_key = _cache_keys(prefix)
+    if cached is None:
+        found = cache.get_many([entry_key, generation_key])
+        cached = found.get(entry_key), found.get(generation_key)
+    entry, generation = cached
     if entry is not None and entry[0] == generation:
         return generation, entry[1]
     rows = ApiKey.objects.select_related("account__owner", "account__plan").filter(prefix=prefix)[:1]
@@ -64,21 +74,16 @@ def _load_counting(prefix: str, now) -> tuple[str | None, ApiKey | None, tuple |
             _accounts[prefix] = row.account_id
         return generation, row, None
     client = cache.client
-    entry_key, generation_key = client.make_key(f"apikey:{prefix}"), client.make_key(f"apikey-gen:{prefix}")
     pipe = metering._redis().pipeline(transaction=False)
-    pipe.mget([entry_key, generation_key])
+    pipe.mget([client.make_key(name) for name in _cache_keys(prefix)])
     metering.count(pipe, account_id, now)
     replies = pipe.execute()
-    entry, generation = (None if raw is None else client.decode(raw) for raw in replies[0])
-    used = (*metering.counted(replies[1:]), now)
-    if entry is not None and entry[0] == generation and entry[1].account_id == account_id:
-        return generation, entry[1], used
-    generation, row = _load(prefix)  # not cached (or changed since): from the database
+    generation, row = _load(prefix, cached=tuple(None if raw is None else client.decode(raw) for raw in replies[0]))
     if row is None or row.account_id != account_id:
         metering.uncount(account_id, now)
         _accounts.pop(prefix, None)
         return generation, row, None
-    return generation, row, used
+    return generation, row, (*metering.usage_counts(replies[1:]), now)
 
 
 def key_owner(key: str, *, count: bool = False):
@@ -104,7 +109,7 @@ def key_owner(key: str, *, count: bool = False):
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_EVERY:
         ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)  # (an update: no signal, entry kept)
         row.last_used_at = now
-        cache.set(f"apikey:{prefix}", (generation, row), KEY_CACHE_SECONDS)
+        cache.set(_cache_keys(prefix)[0], (generation, row), KEY_CACHE_SECONDS)
     row.nt_counted = used  # for the throttle (a fresh object per request: unpickled or loaded)
     return row.account.owner, row
 

@@ -127,7 +127,7 @@ def _llm_allowed(plan: Plan) -> None:
 
 def count(pipe, account_id: int, now: datetime) -> None:
     """Queue on `pipe` what counting one request does: both quota windows and the usage meter (5
-    commands; their replies are read by counted())."""
+    commands; their replies are read by usage_counts())."""
     minute_key, day_key, _, _ = quota_keys(account_id, now)
     pipe.incr(minute_key)
     pipe.expire(minute_key, 120)
@@ -136,7 +136,7 @@ def count(pipe, account_id: int, now: datetime) -> None:
     pipe.hincrbyfloat(pending_key(), f"{account_id}|{now.date().isoformat()}|requests", 1)
 
 
-def counted(replies: list) -> tuple[int, int]:
+def usage_counts(replies: list) -> tuple[int, int]:
     """(used this minute, used today) from the replies of count()'s commands."""
     return replies[0], replies[2]
 
@@ -148,18 +148,18 @@ def uncount(account_id: int, now: datetime) -> None:
         pending_key(), f"{account_id}|{now.date().isoformat()}|requests", -1).execute()
 
 
-def check_and_count(key: ApiKey, now: datetime | None = None, used: tuple[int, int] | None = None) -> None:
+def check_and_count(key: ApiKey, now: datetime | None = None, counted: tuple | None = None) -> None:
     """Count this request against its account; refuse it (429) if over the plan while rate_limiting is on.
-    `used`: (this minute, today) when authentication has counted it already, in the round trip that read
-    the key (apps/billing/authentication.py)."""
+    `counted`: (used this minute, used today, when) if authentication counted it already, in the round
+    trip that read the key (apps/billing/authentication.py)."""
     account, plan = key.account, key.account.plan
-    if used is None:
+    if counted is None:
         now = now or timezone.now()
         pipe = _redis().pipeline()  # one round trip: count against both windows and meter it
         count(pipe, account.pk, now)
-        used = counted(pipe.execute())
-    now = now or timezone.now()
-    used_minute, used_day = used
+        used_minute, used_day = usage_counts(pipe.execute())
+    else:
+        used_minute, used_day, now = counted
     if flags.is_enabled("rate_limiting"):
         _, _, minute, day_start = quota_keys(account.pk, now)
         over = None

@@ -20,11 +20,8 @@ class PlanQuota(BaseThrottle):
         if not isinstance(request.auth, ApiKey):
             return True
         key = request.auth
-        counted = getattr(key, "nt_counted", None)  # counted by authentication, in the round trip that read the key
-        if counted is None:
-            metering.check_and_count(key)  # raises QuotaExceeded (429) when over
-        else:
-            metering.check_and_count(key, now=counted[2], used=counted[:2])
+        # raises QuotaExceeded (429) when over; counted already if authentication did it with the key's read
+        metering.check_and_count(key, counted=getattr(key, "nt_counted", None))
         feature = getattr(view, "plan_feature", None)
         if feature and not key.account.plan.includes(feature):
             raise metering.PlanFeatureMissing(key.account.plan, feature)
