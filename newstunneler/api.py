@@ -37,6 +37,15 @@ class Pagination(CursorPagination):
 MAX_ID = 2**63 - 1  # the largest id PostgreSQL's bigint and SQLite's INTEGER hold
 
 
+def parse_id(text) -> int | None:
+    """A row id given as text (a header, a query string, a cursor): None unless it is decimal digits the
+    database can hold (a longer number names no row, and would overflow the driver)."""
+    text = str(text)
+    if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
 def id_param(**kwargs) -> serializers.IntegerField:
     """A query parameter naming a row by id: a positive integer the database can hold (not a 500)."""
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)

@@ -2,12 +2,10 @@
 
 import json
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import StreamingHttpResponse
-from django.utils import timezone
 from django_redis import get_redis_connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,7 +28,7 @@ from apps.signals.serializers import (
     TopFilterSerializer,
     WebhookEndpointSerializer,
 )
-from newstunneler.api import MAX_ID, Pagination, query_params, reads
+from newstunneler.api import Pagination, parse_id, query_params, reads
 
 VIEW_SIGNALS = reads("signals.view_signal")
 
@@ -181,13 +179,11 @@ class AlertStreamApi(APIView):
     same fields as the signals API) and its id as the event id, `: keepalive` comments in between.
     The connection ends after NT_ALERT_STREAM_SECONDS; EventSource clients reconnect by themselves
     (`retry: 3000`) sending `Last-Event-ID`, and get the strong signals they missed meanwhile (up to
-    REPLAY_MAX, of the last REPLAY_WINDOW) before the live ones."""
+    100, of the last hour: notify.missed_since) before the live ones."""
 
     required_permissions = VIEW_SIGNALS
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAccept
-    REPLAY_WINDOW = timedelta(hours=1)
-    REPLAY_MAX = 100
 
     @extend_schema(
         parameters=[OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, required=False,
@@ -198,21 +194,17 @@ class AlertStreamApi(APIView):
         if not flags.is_enabled("alert_stream", request=request):
             raise PermissionDenied("The live alert stream is not enabled for you (flag alert_stream).")
         last_id = request.headers.get("Last-Event-ID", "").strip()
-        if last_id and not (last_id.isascii() and last_id.isdigit() and int(last_id) <= MAX_ID):
+        if last_id and parse_id(last_id) is None:
             raise ValidationError({"Last-Event-ID": ["A signal id (what the stream sent as `id:`)."]})
         pubsub = get_redis_connection("default").pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(notify.stream_channel())  # before the replay query: nothing falls in between
-        missed = self.missed_since(int(last_id)) if last_id else []
+        missed = [json.dumps(payload) for payload in notify.missed_since(parse_id(last_id))] if last_id else []
         response = StreamingHttpResponse(
             stream_events(pubsub, settings.ALERT_STREAM_SECONDS, settings.ALERT_STREAM_KEEPALIVE, missed),
             content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
         return response
-
-    def missed_since(self, last_id: int) -> list[str]:
-        ids = notify.announced_since(last_id, timezone.now() - self.REPLAY_WINDOW, self.REPLAY_MAX)
-        return [json.dumps(payload) for payload in notify.signal_payloads(ids, order_by="id")]
 
 
 def stream_events(pubsub, seconds: float, keepalive: float, missed: list[str] = ()):

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from apps.articles.models import Article, Source
 from apps.billing.permissions import role_permissions
 from apps.signals.models import Signal, SignalOutcome
+from newstunneler.api import parse_id
 from newstunneler.gql.limits import PAGE_DEFAULT, PAGE_MAX
 
 T = TypeVar("T")
@@ -66,14 +67,6 @@ def _decode(cursor: str, arity: int) -> list[str]:
     return parts
 
 
-MAX_ID_DIGITS = 18  # ids are 64-bit: a longer number names no row (and would overflow the database's integer)
-
-
-def _row_id(value) -> int | None:
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None
-
-
 def _first(first: int) -> int:
     if not 1 <= first <= PAGE_MAX:
         raise Refused(f"first: must be between 1 and {PAGE_MAX} (got {first})", extensions={"code": "invalid"})
@@ -86,7 +79,7 @@ def page_by_time(queryset: QuerySet, field: str, first: int, after: str | None) 
     if after:
         when, pk = _decode(after, 2)
         try:
-            moment, key = datetime.fromisoformat(when), _row_id(pk)
+            moment, key = datetime.fromisoformat(when), parse_id(pk)
         except ValueError:
             key = None
         if key is None:
@@ -102,9 +95,9 @@ def page_by_id(queryset: QuerySet, first: int, after: str | None) -> Connection:
     first = _first(first)
     if after:
         (pk,) = _decode(after, 1)
-        if _row_id(pk) is None:
+        if parse_id(pk) is None:
             raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
-        queryset = queryset.filter(id__gt=_row_id(pk))
+        queryset = queryset.filter(id__gt=parse_id(pk))
     rows = list(queryset.order_by("id")[:first + 1])
     edges = [Edge(cursor=_encode(row.pk), node=row) for row in rows[:first]]
     return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
@@ -201,13 +194,13 @@ class Query:
     @strawberry.field(description="One signal by id (null if there is none).")
     def signal(self, info: Info, id: strawberry.ID) -> SignalNode | None:
         require(info, "signals.view_signal")
-        pk = _row_id(id)
+        pk = parse_id(id)
         return None if pk is None else Signal.objects.select_related("article").filter(pk=pk).first()
 
     @strawberry.field(description="One article by id (null if there is none).")
     def article(self, info: Info, id: strawberry.ID) -> ArticleNode | None:
         require(info, "articles.view_article")
-        pk = _row_id(id)
+        pk = parse_id(id)
         return None if pk is None else Article.objects.select_related("source").filter(pk=pk).first()
 
 

@@ -13,7 +13,14 @@
 Every send is a job in the ledger: retried, then a dead letter. The names below are the package's API.
 """
 
-from apps.signals.notify.alerts import ALERT_MAX_AGE, announce, announced_since, signal_payloads, signals_created
+from apps.signals.notify.alerts import (
+    ALERT_MAX_AGE,
+    announce,
+    announced_since,
+    missed_since,
+    signal_payloads,
+    signals_created,
+)
 from apps.signals.notify.deadletters import job_died
 from apps.signals.notify.http import DeliveryFailed, http_client
 from apps.signals.notify.slack import debounce_key, send_slack_alert, slack_message
@@ -21,5 +28,5 @@ from apps.signals.notify.stream import publish, stream_channel
 from apps.signals.notify.webhooks import SIGNATURE_HEADER, deliver, emit, new_event, sign, verify
 
 __all__ = ["ALERT_MAX_AGE", "SIGNATURE_HEADER", "DeliveryFailed", "announce", "announced_since", "debounce_key",
-           "deliver", "emit", "http_client", "job_died", "new_event", "publish", "send_slack_alert", "sign",
+           "deliver", "emit", "http_client", "job_died", "missed_since", "new_event", "publish", "send_slack_alert", "sign",
            "signal_payloads", "signals_created", "slack_message", "stream_channel", "verify"]

@@ -20,6 +20,10 @@ from apps.signals.notify.webhooks import emit
 logger = structlog.get_logger(__name__)
 
 ALERT_MAX_AGE = timedelta(hours=24)  # a signal about older news is stored, not announced
+# A live stream client (SSE or WebSocket) reconnecting with the last id it got first gets the strong
+# signals it missed: those of the last REPLAY_WINDOW, at most REPLAY_MAX.
+REPLAY_WINDOW = timedelta(hours=1)
+REPLAY_MAX = 100
 
 
 def signals_created(signals: list[Signal]) -> None:
@@ -48,6 +52,11 @@ def announced_since(last_id: int, created_since, limit: int) -> list[int]:
     rows = Signal.objects.filter(pk__gt=last_id, created_at__gte=created_since, score__gte=threshold,
                                  t__gte=F("created_at") - ALERT_MAX_AGE).order_by("id")
     return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def missed_since(last_id: int) -> list[dict]:
+    """The payloads a stream client reconnecting after `last_id` missed, oldest first (the replay)."""
+    return signal_payloads(announced_since(last_id, timezone.now() - REPLAY_WINDOW, REPLAY_MAX), order_by="id")
 
 
 def announce(signal_ids: list[int]) -> None:
