@@ -57,13 +57,17 @@ def _encode(*parts) -> str:
     return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode()
 
 
+def _not_a_cursor(after: str) -> Refused:
+    return Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
+
+
 def _decode(cursor: str, arity: int) -> list[str]:
     try:
         parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         parts = []
     if len(parts) != arity:
-        raise Refused(f"after: {cursor[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
+        raise _not_a_cursor(cursor)
     return parts
 
 
@@ -71,6 +75,14 @@ def _first(first: int) -> int:
     if not 1 <= first <= PAGE_MAX:
         raise Refused(f"first: must be between 1 and {PAGE_MAX} (got {first})", extensions={"code": "invalid"})
     return first
+
+
+def _page(queryset: QuerySet, first: int, cursor_of) -> Connection:
+    """The first `first` rows of the ordered queryset, and whether there are more (one extra row read)."""
+    rows = list(queryset[:first + 1])
+    edges = [Edge(cursor=cursor_of(row), node=row) for row in rows[:first]]
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
+                                                      end_cursor=edges[-1].cursor if edges else None))
 
 
 def page_by_time(queryset: QuerySet, field: str, first: int, after: str | None) -> Connection:
@@ -83,25 +95,20 @@ def page_by_time(queryset: QuerySet, field: str, first: int, after: str | None) 
         except ValueError:
             key = None
         if key is None:
-            raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
+            raise _not_a_cursor(after)
         queryset = queryset.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": key}))
-    rows = list(queryset.order_by(f"-{field}", "-id")[:first + 1])
-    edges = [Edge(cursor=_encode(getattr(row, field).isoformat(), row.pk), node=row) for row in rows[:first]]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
-                                                      end_cursor=edges[-1].cursor if edges else None))
+    return _page(queryset.order_by(f"-{field}", "-id"), first, lambda row: _encode(getattr(row, field).isoformat(), row.pk))
 
 
 def page_by_id(queryset: QuerySet, first: int, after: str | None) -> Connection:
     first = _first(first)
     if after:
         (pk,) = _decode(after, 1)
-        if parse_id(pk) is None:
-            raise Refused(f"after: {after[:60]!r} is not a cursor this list gave", extensions={"code": "invalid"})
-        queryset = queryset.filter(id__gt=parse_id(pk))
-    rows = list(queryset.order_by("id")[:first + 1])
-    edges = [Edge(cursor=_encode(row.pk), node=row) for row in rows[:first]]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > first,
-                                                      end_cursor=edges[-1].cursor if edges else None))
+        key = parse_id(pk)
+        if key is None:
+            raise _not_a_cursor(after)
+        queryset = queryset.filter(id__gt=key)
+    return _page(queryset.order_by("id"), first, lambda row: _encode(row.pk))
 
 
 # --- Types ---------------------------------------------------------------------------------------
