@@ -44,8 +44,8 @@ class CostLimit(ValidationRule):
 
 
 def _rows(field: FieldNode) -> int:
-    """How many rows a field may return: its literal `first`, else the page maximum for list fields
-    (those that take `first`), else 1."""
+    """How many rows a field may return: its literal `first` (at most the page maximum); the page maximum
+    when `first` is a variable; a list field's default page without `first`; else 1."""
     for argument in field.arguments or ():
         if argument.name.value == "first":
             if isinstance(argument.value, IntValueNode):
