@@ -54,7 +54,9 @@ TOPICS: dict[str, tuple[float, tuple[str, ...]]] = {
 }
 
 
-def phrase_pattern(phrases) -> re.Pattern:
-    """One case-insensitive, whole-word alternation ("miss" never matches inside "commission")."""
+def phrase_pattern(phrases, ignore_case: bool = True) -> re.Pattern:
+    """One whole-word alternation ("miss" never matches inside "commission"), case-insensitive unless
+    `ignore_case` is False (for text the caller lower-cases, with lower-case phrases)."""
     ordered = sorted(set(phrases), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ordered) + r")(?![\w-])", re.IGNORECASE)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in ordered) + r")(?![\w-])",
+                      re.IGNORECASE if ignore_case else 0)

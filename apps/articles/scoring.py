@@ -7,6 +7,7 @@ of 12 (the default threshold) needs several strong components at once.
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from apps.articles import lexicon
@@ -21,7 +22,8 @@ _CATALYST_KINDS: dict[str, list[str]] = {}
 for _kind, _phrases in lexicon.CATALYSTS.items():
     for _phrase in _phrases:
         _CATALYST_KINDS.setdefault(_phrase, []).append(_kind)
-_CATALYST_PATTERN = lexicon.phrase_pattern(_CATALYST_KINDS)
+# Matched against lower-cased text (the phrases are lower case): case-sensitive matching is twice as fast.
+_CATALYST_PATTERN = lexicon.phrase_pattern(_CATALYST_KINDS, ignore_case=False)
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 HIGH_CREDIBILITY = ("sec.gov", "prnewswire.com", "globenewswire.com", "businesswire.com", "accesswire.com")
@@ -41,10 +43,11 @@ def default_credibility(url: str) -> float:
     return 2.0
 
 
-def catalyst(text: str) -> tuple[float, str, dict[str, list[str]]]:
-    """(0-5 strength, the strongest catalyst type, matched phrases by type)."""
+def catalyst(text: str, lowered: str | None = None) -> tuple[float, str, dict[str, list[str]]]:
+    """(0-5 strength, the strongest catalyst type, matched phrases by type). `lowered`: text.lower(), if
+    the caller has it."""
     matched: dict[str, list[str]] = {}
-    for phrase in sorted({m.lower() for m in _CATALYST_PATTERN.findall(text)}):
+    for phrase in sorted(set(_CATALYST_PATTERN.findall(text.lower() if lowered is None else lowered))):
         for kind in _CATALYST_KINDS[phrase]:
             matched.setdefault(kind, []).append(phrase)
     strengths = {kind: sum(lexicon.CATALYSTS[kind][p] for p in phrases) for kind, phrases in matched.items()}
@@ -54,11 +57,12 @@ def catalyst(text: str) -> tuple[float, str, dict[str, list[str]]]:
     return min(5.0, strengths[best] + 0.5 * (len(strengths) - 1)), best, matched
 
 
-def sentiment(text: str) -> float:
-    """-1..1: (positive - negative) / (positive + negative), a negation flipping the next three words."""
+def sentiment(text: str, lowered: str | None = None) -> float:
+    """-1..1: (positive - negative) / (positive + negative), a negation flipping the next three words.
+    `lowered`: text.lower(), if the caller has it."""
     positive = negative = 0
     flip_for = 0
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(text.lower() if lowered is None else lowered):
         if word in lexicon.NEGATIONS:
             flip_for = 3
             continue
@@ -72,11 +76,12 @@ def sentiment(text: str) -> float:
     return 0.0 if not total else round((positive - negative) / total * min(1.0, 0.5 + 0.25 * total), 4)
 
 
+@lru_cache(maxsize=4096)  # a new title is shingled to score it, then again to index it
 def shingles(title: str) -> frozenset[str]:
     words = title_words(title)
     if len(words) < 2:
         return frozenset(words)
-    return frozenset(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return frozenset(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
 
 
 class NoveltyIndex:
@@ -158,13 +163,14 @@ def liquidity(matches: list[TickerMatch]) -> float:
 def score_text(title: str, summary: str, credibility: float, matches: list[TickerMatch], novelty: NoveltyIndex,
                *more_novelty: NoveltyIndex) -> Components:
     text = f"{title}. {summary}"
-    strength, kind, matched = catalyst(text)
+    lowered = text.lower()
+    strength, kind, matched = catalyst(text, lowered)
     novel, similarity = novelty.novelty(title, *more_novelty)
     return Components(
         catalyst=strength,
         novelty=novel,
         credibility=credibility,
-        sentiment=sentiment(text),
+        sentiment=sentiment(text, lowered),
         liquidity=liquidity(matches),
         details={"catalyst_type": kind, "catalysts": matched, "similar_to_recent": similarity},
     )

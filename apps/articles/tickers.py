@@ -46,7 +46,9 @@ BUSINESS_AFTER = re.compile(
     r"price target|rating|stores?|customers|executives|management|traffic|inventory|margins?|orders|backlog|"
     r"costs|expenses|debt|loss|losses|production|deliveries|volumes?|warranty|unit|division|plants?|vehicles|"
     r"spokes(?:man|woman|person))\b")
+PUBLICATION_WORDS = ("News", "Wire", "Daily", "Times", "Journal", "Post")
 PUBLICATION = re.compile(r"\b(?:[A-Z][\w&'.-]*\s+){1,3}(?:News|Newswires?|Wire|Daily|Times|Journal|Post)\b")
+_WORD_CHAR = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,11 @@ class SymbolTable:
                 self.by_first_word.setdefault(first.group(0), []).append(alias)
         venues = sorted({*overrides.us_venues, *overrides.foreign_venues}, key=len, reverse=True)
         self.us_venues = frozenset(overrides.us_venues)
+        # Both start at a word boundary: see _at_word_start for why the pattern does not say so itself.
         self.exchange_prefix = re.compile(
-            r"(?<![\w])(" + "|".join(re.escape(v) for v in venues) + r")\s*:\s*([A-Z0-9]{1,6}(?:[.-][A-Z0-9]{1,3})?)\b")
+            r"(" + "|".join(re.escape(v) for v in venues) + r")\s*:\s*([A-Z0-9]{1,6}(?:[.-][A-Z0-9]{1,3})?)\b")
         self.not_companies = re.compile(
-            r"(?<![\w])(" + "|".join(re.escape(n) for n in sorted(overrides.not_companies, key=len, reverse=True))
+            r"(" + "|".join(re.escape(n) for n in sorted(overrides.not_companies, key=len, reverse=True))
             + r")(?![\w])")
 
     def get(self, symbol: str) -> Symbol | None:
@@ -130,32 +133,43 @@ class SymbolTable:
             if match.symbol not in found or found[match.symbol].confidence < match.confidence:
                 found[match.symbol] = match
 
+        # Each rule's tell-tale character or word is looked for first: most texts have no cashtag, no
+        # exchange prefix, no "shares"/"stock", and a regex scan costs microseconds a text.
         text = self._mask_publications(text)
         foreign: set[str] = set()
-        for venue_match in self.exchange_prefix.finditer(text):
-            venue, symbol = venue_match.groups()
-            if venue not in self.us_venues:
-                foreign.add(symbol)  # another company than the US listing with these letters
-                continue
-            add(TickerMatch(symbol, 0.98 if symbol in self.symbols else 0.85, "exchange", venue_match.group(0)))
-        for cashtag in CASHTAG.finditer(text):
-            symbol = cashtag.group(1)
-            add(TickerMatch(symbol, 0.95 if symbol in self.symbols else 0.6, "cashtag", cashtag.group(0)))
+        if ":" in text:
+            for venue_match in _at_word_start(self.exchange_prefix, text):
+                venue, symbol = venue_match.groups()
+                if venue not in self.us_venues:
+                    foreign.add(symbol)  # another company than the US listing with these letters
+                    continue
+                add(TickerMatch(symbol, 0.98 if symbol in self.symbols else 0.85, "exchange", venue_match.group(0)))
+        if "$" in text:
+            for cashtag in CASHTAG.finditer(text):
+                symbol = cashtag.group(1)
+                add(TickerMatch(symbol, 0.95 if symbol in self.symbols else 0.6, "cashtag", cashtag.group(0)))
         for alias, end in self._names_in(text):
             match = self._name_match(alias, text, end)
             if match is not None:
                 add(match)
-        if not _shouting(text):
-            for bare in BARE.finditer(text):
-                symbol = bare.group(1)
-                if symbol in self.symbols and symbol not in foreign:
-                    add(TickerMatch(symbol, 0.7, "symbol", bare.group(0)))
+        if "shares" in text or "stock" in text:
+            bare = [m for m in BARE.finditer(text) if m.group(1) in self.symbols and m.group(1) not in foreign]
+            if bare and not _shouting(text):
+                for m in bare:
+                    add(TickerMatch(m.group(1), 0.7, "symbol", m.group(0)))
         return sorted(found.values(), key=lambda m: (-m.confidence, m.symbol))
 
     def _mask_publications(self, text: str) -> str:
         """Blank out agency and publication names (same length, so offsets hold)."""
-        blank = lambda m: " " * len(m.group(0))  # noqa: E731
-        return PUBLICATION.sub(blank, self.not_companies.sub(blank, text))
+        pieces, last = [], 0
+        for match in _at_word_start(self.not_companies, text):
+            pieces += [text[last:match.start()], " " * (match.end() - match.start())]
+            last = match.end()
+        if pieces:
+            text = "".join(pieces) + text[last:]
+        if any(word in text for word in PUBLICATION_WORDS):
+            text = PUBLICATION.sub(lambda m: " " * len(m.group(0)), text)
+        return text
 
     def _name_match(self, alias: str, text: str, end: int) -> TickerMatch | None:
         symbol, how = self.names[alias]
@@ -176,6 +190,21 @@ class SymbolTable:
                 if text.startswith(alias, start) and (end == len(text) or not (text[end].isalnum() or text[end] == "_")):
                     yield alias, end
                     break
+
+
+def _at_word_start(pattern: re.Pattern, text: str):
+    """pattern.finditer(text) as if the pattern began with (?<![\\w]): only matches not preceded by a
+    word character. Said in the pattern, that look-behind would be tried at every position of the text
+    (a pattern that starts with an assertion cannot skip ahead to its first letters): several times
+    slower. A rejected match is searched again from its next character, as the look-behind would."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        start = match.start()
+        if start and _WORD_CHAR.match(text, start - 1):
+            position = start + 1
+            continue
+        yield match
+        position = match.end() if match.end() > start else start + 1
 
 
 def _shouting(text: str) -> bool:

@@ -23,6 +23,12 @@ def test_ordinary_words_never_match_without_a_cashtag_or_prefix(text):
     assert resolve(text) == []
 
 
+def test_a_venue_counts_only_as_a_word_of_its_own():
+    # "ANYSE" is not the NYSE: the next venue in the text still counts.
+    assert _symbols("ANYSE: TGT and then (NYSE: TGT) rallies") == {"TGT": ("exchange", 0.98)}
+    assert resolve("ANYSE: TGT rallies") == []
+
+
 def test_ordinary_word_tickers_match_with_a_cashtag_or_prefix():
     assert set(_symbols("$NOW and (NYSE: IT) and $ALL and $A")) == {"NOW", "IT", "ALL", "A"}
 
