@@ -2,6 +2,7 @@
 instead of re-reading and re-shingling the whole window on every poll."""
 
 import threading
+from bisect import bisect_left, insort
 from datetime import datetime, timedelta
 
 from apps.articles.models import Article
@@ -14,27 +15,37 @@ class RecentTitles:
     def __init__(self):
         self._lock = threading.Lock()
         self._index: NoveltyIndex | None = None
+        self._published: list[datetime] = []  # the indexed titles' dates, sorted
         self._last_id = 0
         self._built_at: datetime | None = None
 
     def index(self, now: datetime) -> NoveltyIndex:
         """Committed titles published in the 72 h before `now`. Rows added since the last call are
-        appended; if the window's row count disagrees (deletions, rollbacks) the index is rebuilt."""
-        window = Article.objects.filter(published_at__gte=now - timedelta(hours=NOVELTY_WINDOW_HOURS))
+        appended; if the window's row count disagrees with what the index holds of it (deletions,
+        rollbacks, a row that committed after a later id was read) the index is rebuilt. Titles that
+        leave the window meanwhile are not a disagreement (they count until the next rebuild, at most
+        REBUILD_EVERY later): with a steady stream of news some leave between any two polls, and a
+        rebuild re-reads the whole window."""
+        since = now - timedelta(hours=NOVELTY_WINDOW_HOURS)
+        window = Article.objects.filter(published_at__gte=since)
         with self._lock:
             fresh = self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY
             if fresh:
-                new = list(window.filter(pk__gt=self._last_id).values_list("pk", "title"))
-                if len(self._index) + len(new) == window.count():
-                    for pk, title in new:
-                        self._index.add(title)
-                        self._last_id = max(self._last_id, pk)
+                new = list(window.filter(pk__gt=self._last_id).values_list("pk", "title", "published_at"))
+                still_in = len(self._published) - bisect_left(self._published, since)
+                if still_in + len(new) == window.count():
+                    self._add(new)
                     return self._index
-            rows = list(window.values_list("pk", "title"))
-            self._index = NoveltyIndex(title for _, title in rows)
-            self._last_id = max((pk for pk, _ in rows), default=0)
+            self._index, self._published, self._last_id = NoveltyIndex(), [], 0
+            self._add(window.values_list("pk", "title", "published_at"))
             self._built_at = now
             return self._index
+
+    def _add(self, rows) -> None:
+        for pk, title, published_at in rows:
+            self._index.add(title)
+            insort(self._published, published_at)
+            self._last_id = max(self._last_id, pk)
 
 
 recent_titles = RecentTitles()

@@ -1,7 +1,7 @@
 import pytest
 
 from apps.articles import scoring
-from apps.articles.models import ScoringPolicy
+from apps.articles.models import Article, ScoringPolicy
 from apps.articles.tickers import resolve
 
 
@@ -59,3 +59,29 @@ def test_weighted_total_follows_the_policy():
     policy.weight_novelty = 0
     assert parts.total(policy) == pytest.approx(unit - parts.novelty)
     assert unit >= policy.alert_threshold == 12
+
+
+@pytest.mark.django_db
+def test_recent_titles_follow_the_window_without_rereading_it(django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.articles.recent import RecentTitles
+    from tests import factories
+
+    now = timezone.now()
+    factories.article("Acme wins a large defense contract", published_at=now - timedelta(hours=71, minutes=59))
+    factories.article("Globex recalls its blenders", published_at=now - timedelta(hours=1))
+    recent = RecentTitles()
+    assert len(recent.index(now)) == 2
+    factories.article("Initech beats estimates", published_at=now)
+    # Five minutes on, the contract story has left the 72 h window: not a reason to read the window again
+    # (the rows since the last call and the window's count: two queries, no third to rebuild).
+    with django_assert_num_queries(2):
+        index = recent.index(now + timedelta(minutes=5))
+    assert len(index) == 3 and index.similarity("Initech beats estimates") == 1
+    # A row that disappears is noticed: the index is rebuilt from the window as it is now.
+    Article.objects.filter(title__startswith="Globex").delete()
+    index = recent.index(now + timedelta(minutes=6))
+    assert len(index) == 1 and index.similarity("Globex recalls its blenders") == 0
