@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.articles import feeds
 from apps.articles.feeds import reddit, sec, x
-from apps.articles.models import Source, SourceKind
+from apps.articles.models import ScoringPolicy, Source, SourceKind
 from apps.articles.services import article_ingest
 from apps.jobs.enqueue import enqueue_many
 from newstunneler import telemetry
@@ -73,7 +73,7 @@ def sources_fan_out(*, now: datetime | None = None) -> int:
 def source_poll(*, source: Source, client=None) -> PollResult:
     """Fetch, parse and ingest one source. Feed problems are recorded on the source, never raised."""
     now = timezone.now()
-    return _store(source, _fetch(source, client), now)
+    return _store(source, _fetch(source, client), now, ScoringPolicy.current())
 
 
 def sources_poll(*, sources: list[Source], concurrency: int | None = None, client=None) -> list[PollResult]:
@@ -86,6 +86,7 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
     if not sources:
         return []
     now = timezone.now()
+    policy = ScoringPolicy.current()  # once for the batch
     feeds_only = [source for source in sources if source.kind == SourceKind.RSS]
     workers = max(1, min(concurrency or settings.POLL_CONCURRENCY, len(feeds_only) or 1))
     results: dict[int, PollResult] = {}
@@ -107,7 +108,7 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
             results[source.pk] = PollResult(source.pk, "not_modified")
             continue
         try:
-            results[source.pk] = _store(source, answer, now)
+            results[source.pk] = _store(source, answer, now, policy)
         except Exception as exc:  # noqa: BLE001 - one source's bug must not lose the rest of the batch
             logger.exception("source_poll_crashed", source_id=source.pk)
             message = f"{type(exc).__name__}: {exc}"
@@ -160,7 +161,8 @@ def _fetch(source: Source, client) -> feeds.Fetched | feeds.ParsedFeed | Excepti
     return fetched
 
 
-def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception, now: datetime) -> PollResult:
+def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception, now: datetime,
+           policy: ScoringPolicy) -> PollResult:
     try:
         if isinstance(fetched, Exception):
             raise fetched
@@ -183,7 +185,7 @@ def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception
         # Posts and filings are not sent to the analysers: posts feed social sentiment, filings make
         # their own signals (insider transactions).
         ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now,
-                                queue_analyses=source.kind == SourceKind.RSS)
+                                queue_analyses=source.kind == SourceKind.RSS, policy=policy)
         if ingest.invalid:
             note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
             parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]

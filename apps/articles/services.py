@@ -101,11 +101,12 @@ class _Candidate:
 
 
 def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime,
-                   queue_analyses: bool = True) -> IngestResult:
+                   queue_analyses: bool = True, policy: ScoringPolicy | None = None) -> IngestResult:
     """Store new entries in bulk, skipping known URLs and a same-titled story seen in the last 48 h;
     score each new article and queue analysis of those at or above the policy threshold (unless
     `queue_analyses` is False: imports). A bad entry (an unusable URL, a row the database refuses)
-    loses only itself: it is counted in `invalid`."""
+    loses only itself: it is counted in `invalid`. `policy`: the scoring policy, if the caller read it
+    already (a batch of polls reads it once)."""
     result = IngestResult()
     candidates = _ingest_candidates(entries, result)
     fresh = _ingest_fresh(candidates, fetched_at, result)
@@ -115,7 +116,7 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     # Read before inserting: this batch must not find itself among the "recent" titles.
     recent = recent_titles.index(fetched_at)
     stored = _ingest_store(fresh, source, fetched_at, result)
-    _ingest_score(stored, source, recent, result, queue_analyses)
+    _ingest_score(stored, source, recent, result, queue_analyses, policy or ScoringPolicy.current())
     telemetry.ARTICLES_INGESTED.inc(result.new)
     telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
     return result
@@ -209,9 +210,9 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
 
 
 def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Source | None,
-                  recent: scoring.NoveltyIndex, result: IngestResult, queue_analyses: bool = True) -> None:
+                  recent: scoring.NoveltyIndex, result: IngestResult, queue_analyses: bool,
+                  policy: ScoringPolicy) -> None:
     """Score the stored articles, record their tickers, queue analysis of the strong ones."""
-    policy = ScoringPolicy.current()
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
     batch = scoring.NoveltyIndex()
     scores = []
