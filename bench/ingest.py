@@ -11,7 +11,9 @@ creates and destroys; Dramatiq's StubBroker stands in for the broker, so nothing
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -92,6 +94,8 @@ def main():
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5,
                         help="repeat each measurement (after a warm-up round); the median is reported")
+    parser.add_argument("--profile", type=int, nargs="?", const=25, metavar="N",
+                        help="profile the end-to-end side (its storing thread) and print the N costliest calls")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="nt-bench-")
@@ -122,6 +126,7 @@ def main():
         base = f"http://127.0.0.1:{port}"
 
         parse_rates, e2e_rates = [], []
+        profiler = cProfile.Profile()
         for round_ in range(args.rounds + 1):  # round 0 warms up (the actor registry, the symbol table): not counted
             started = time.perf_counter()
             parsed = sum(len(feedparser.parse(body).entries) for body in documents.values())
@@ -130,8 +135,11 @@ def main():
             Article.objects.all().delete()
             Source.objects.all().delete()
             sources = [Source.objects.create(url=f"{base}{path}", name=path, credibility=3) for path in documents]
+            if args.profile and round_:
+                profiler.enable()
             started = time.perf_counter()
             new = sum(result.new for result in polling.sources_poll(sources=sources))
+            profiler.disable()
             e2e_rates.append(new / (time.perf_counter() - started))
             assert new == total_items == ArticleScore.objects.count(), (new, total_items)
             if round_ == 0:
@@ -145,6 +153,9 @@ def main():
 
             embedded_redis.stop(os.environ["NT_VAR_DIR"])
 
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
     parse_rate, e2e_rate = statistics.median(parse_rates), statistics.median(e2e_rates)
     print(f"database: {connection.vendor}; {args.feeds} feeds x {args.items} items = {total_items} items; "
           f"median of {args.rounds} rounds after a warm-up")
