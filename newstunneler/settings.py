@@ -372,6 +372,8 @@ PRICES_LOOKBACK_DAYS = env_int("NT_PRICES_LOOKBACK_DAYS", 45, minimum=1)
 # due source (it is not queued again meanwhile; a lost job's sources come back after it).
 POLL_BATCH = env_int("NT_POLL_BATCH", 50, minimum=1)
 POLL_CONCURRENCY = env_int("NT_POLL_CONCURRENCY", 8, minimum=1)
+# PostgreSQL only: answers of one poll_sources job stored at once (each thread its own connection).
+POLL_STORE_THREADS = env_int("NT_POLL_STORE_THREADS", 2, minimum=1, maximum=8)
 POLL_LEASE_SECONDS = env_int("NT_POLL_LEASE_SECONDS", 1800, minimum=60)
 FEED_MAX_BACKOFF_SECONDS = 6 * 3600
 # Social and filing sources (apps/articles/feeds/: reddit.py, x.py, sec.py), each behind its switch.

@@ -5,20 +5,23 @@ A poll fetches the feed (conditional GET), then stores what it got in the callin
 the source (with backoff), "not modified" as a success, new entries through article_ingest. A batch
 stores its not-modified sources with one UPDATE."""
 
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.articles import feeds
 from apps.articles.feeds import reddit, sec, x
 from apps.articles.models import ScoringPolicy, Source, SourceKind
 from apps.articles.services import article_ingest
+from apps.jobs import context as jobs_context
 from apps.jobs.enqueue import enqueue_many
 from newstunneler import telemetry
 
@@ -78,7 +81,8 @@ def source_poll(*, source: Source, client=None) -> PollResult:
 
 def sources_poll(*, sources: list[Source], concurrency: int | None = None, client=None) -> list[PollResult]:
     """Poll several sources: the feeds' fetches run concurrently, at most `concurrency` (NT_POLL_CONCURRENCY)
-    at once; each answer is then stored here, the not-modified ones with one UPDATE. Platform sources
+    at once; each answer is stored as it arrives, the not-modified ones with one UPDATE at the end. On
+    PostgreSQL up to NT_POLL_STORE_THREADS answers are stored at once (see _store_all). Platform sources
     (Reddit, X, SEC) are read one after another in this thread: their platforms' rate limits set the pace,
     and the SEC reader asks the database which filings it already has. A bug while storing
     one source is recorded on it (kind "internal"), the others are stored anyway, and then PollCrashed is
@@ -92,21 +96,12 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
     results: dict[int, PollResult] = {}
     unchanged, crashed = [], []
 
-    def answers():
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            pending = {pool.submit(_fetch, source, client): source for source in feeds_only}
-            for future in as_completed(pending):  # each answer is stored while the other fetches go on
-                yield pending[future], future.result()
-        for source in sources:
-            if source.kind != SourceKind.RSS:
-                yield source, _fetch(source, client)
-
-    for source, answer in answers():
+    def handle(source: Source, answer) -> None:
         if isinstance(answer, feeds.Fetched) and answer.not_modified:
             _succeeded(source, now)
             unchanged.append(source)
             results[source.pk] = PollResult(source.pk, "not_modified")
-            continue
+            return
         try:
             results[source.pk] = _store(source, answer, now, policy)
         except Exception as exc:  # noqa: BLE001 - one source's bug must not lose the rest of the batch
@@ -115,12 +110,69 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
             source_record_failure(source=source, kind="internal", message=message, now=now)
             results[source.pk] = PollResult(source.pk, "failed", error=f"internal: {message}")
             crashed.append((source, exc))
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        arrived: queue.SimpleQueue = queue.SimpleQueue()
+        for source in feeds_only:
+            pool.submit(_fetch, source, client).add_done_callback(lambda future, source=source: arrived.put((source, future)))
+        _store_all(arrived, len(feeds_only), handle)
+    for source in sources:
+        if source.kind != SourceKind.RSS:
+            handle(source, _fetch(source, client))
     _store_not_modified(unchanged, now)
     if crashed:
         source, exc = crashed[0]
         raise PollCrashed(f"storing the poll of source {source.pk} failed ({len(crashed)} of {len(sources)} "
                           f"in this batch): {type(exc).__name__}: {exc}") from exc
     return [results[source.pk] for source in sources]
+
+
+def _store_threads(answers: int) -> int:
+    """How many threads store a batch's answers. More than one only on PostgreSQL (SQLite takes one writer
+    at a time) and outside a transaction (each thread writes through its own connection, which could
+    neither see nor join the caller's): one thread's Python runs while another's waits on the database."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, min(settings.POLL_STORE_THREADS, answers))
+
+
+def _store_all(arrived: queue.SimpleQueue, count: int, handle) -> None:
+    """handle(source, answer) for the `count` (source, fetch future) pairs put on `arrived`, each as it
+    comes: in this thread and, on PostgreSQL, in _store_threads()-1 more (each with its own database
+    connection, closed when it is done, and this job's log context)."""
+    lock, taken = threading.Lock(), 0
+
+    def store() -> None:
+        nonlocal taken
+        while True:
+            with lock:
+                if taken == count:
+                    return
+                taken += 1
+            source, future = arrived.get()
+            handle(source, future.result())
+
+    failures: list[BaseException] = []
+
+    def helper() -> None:
+        try:
+            store()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            failures.append(exc)
+        finally:
+            connections.close_all()  # this thread's own
+
+    helpers = [threading.Thread(target=jobs_context.carried(helper), name=f"poll-store-{n}", daemon=True)
+               for n in range(_store_threads(count) - 1)]
+    for thread in helpers:
+        thread.start()
+    try:
+        store()
+    finally:
+        for thread in helpers:
+            thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _store_not_modified(sources: list[Source], now: datetime) -> None:

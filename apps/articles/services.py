@@ -182,7 +182,9 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
     only itself. Returns the rows this call stored (with their ids)."""
     for article, _ in fresh:
         article.source = source
-    articles = [article for article, _ in fresh]
+    # In the order of the unique key: two pollers storing the same URLs (one job's store threads, or two
+    # workers) then wait on each other's rows in one order, never in a deadlock.
+    articles = sorted((article for article, _ in fresh), key=lambda article: article.url_hash)
     refused, ids = 0, {}
     try:
         with transaction.atomic():  # a savepoint: a refused batch must not spoil the caller's transaction

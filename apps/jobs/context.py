@@ -4,6 +4,7 @@ and the job's own log lines, captured for the ledger (at most NT_JOBS_LOG_CHARS 
 
 Imports nothing of Django's models: the logging set-up loads JobLogHandler before the apps."""
 
+import contextvars
 import logging
 import threading
 
@@ -13,6 +14,25 @@ _local = threading.local()
 _BOUND = ("job_id", "actor", "attempt", "request_id")
 
 
+class _Capture:
+    """A job's captured log lines, shared by the threads working for it (see carried)."""
+
+    def __init__(self, limit: int):
+        self.lines: list[tuple[int, str]] = []
+        self.size, self.limit, self.cut = 0, limit, False
+        self.lock = threading.Lock()
+
+    def add(self, level: int, text: str) -> None:
+        with self.lock:
+            if self.cut:
+                return
+            if self.size + len(text) > self.limit:
+                self.cut = True
+                return
+            self.lines.append((level, text))
+            self.size += len(text) + 1
+
+
 def start(*, job_id: str, actor: str, attempt: int, request_id: str, log_chars: int) -> None:
     """Bind the job to this thread (log lines, child jobs) and start capturing its log lines. What was
     bound before (a web request running a job inline) comes back at finish()."""
@@ -20,15 +40,16 @@ def start(*, job_id: str, actor: str, attempt: int, request_id: str, log_chars: 
     _local.saved = {key: bound[key] for key in _BOUND if key in bound}
     structlog.contextvars.bind_contextvars(job_id=job_id, actor=actor, attempt=attempt,
                                            request_id=request_id or f"job-{job_id[:12]}")
-    _local.lines, _local.size, _local.limit, _local.cut = [], 0, log_chars, False
+    _local.capture = _Capture(limit=log_chars)
 
 
 def finish(min_level: int = logging.NOTSET) -> str:
     """Unbind the job; returns its captured lines at `min_level` or above ("" if none, or no job was bound).
     The ledger keeps every line of a failed attempt, and only warnings and errors of one that succeeded
     (a busy install runs hundreds of thousands of jobs a day: their routine lines belong to the logs)."""
-    lines, cut = getattr(_local, "lines", None), getattr(_local, "cut", False)
-    _local.lines = None
+    capture = getattr(_local, "capture", None)
+    _local.capture = None
+    lines, cut = (capture.lines, capture.cut) if capture else (None, False)
     structlog.contextvars.unbind_contextvars(*_BOUND)
     structlog.contextvars.bind_contextvars(**getattr(_local, "saved", {}))
     _local.saved = {}
@@ -38,26 +59,39 @@ def finish(min_level: int = logging.NOTSET) -> str:
     return "\n".join(kept) + ("\n… (cut: NT_JOBS_LOG_CHARS reached)" if cut else "")
 
 
+def carried(function):
+    """`function` wrapped to run in another thread as part of this thread's job: with its structlog
+    context (the job id its log lines and child jobs carry) and its log capture (the ledger keeps the
+    helper's lines with the job's)."""
+    context, capture = contextvars.copy_context(), getattr(_local, "capture", None)
+
+    def run(*args, **kwargs):
+        _local.capture = capture
+        try:
+            return context.run(function, *args, **kwargs)
+        finally:
+            _local.capture = None
+
+    return run
+
+
 def current_job_id() -> str | None:
     return structlog.contextvars.get_contextvars().get("job_id")
 
 
 class JobLogHandler(logging.Handler):
-    """Keeps the formatted lines logged by the thread of a running job, up to its limit."""
+    """Keeps the formatted lines logged by the thread of a running job (and the threads it carried its
+    context into), up to its limit."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        lines = getattr(_local, "lines", None)
-        if lines is None or _local.cut:
+        capture = getattr(_local, "capture", None)
+        if capture is None or capture.cut:
             return
         try:
             text = self.format(record)
         except Exception:  # noqa: BLE001 - a line that cannot be formatted is not worth a crash
             return
-        if _local.size + len(text) > _local.limit:
-            _local.cut = True
-            return
-        lines.append((record.levelno, text))
-        _local.size += len(text) + 1
+        capture.add(record.levelno, text)
 
 
 def summary(result) -> str:

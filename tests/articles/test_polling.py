@@ -125,3 +125,52 @@ def test_the_fan_out_leases_due_sources_and_queues_them_in_batches(settings):
     assert sorted(pk for job in jobs for pk in job.args[0]) == [s.pk for s in due]
     assert all(s.next_poll_at > timezone.now() + timedelta(minutes=29) for s in Source.objects.filter(name__startswith="d"))
     assert polling.sources_fan_out() == 0  # leased: the next cycle does not queue them again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_stored_by_several_threads_on_postgresql_as_one_job(httpserver, settings, monkeypatch):
+    """Each store thread has its own connection (closed after), the job's context (its child jobs' parent,
+    its captured log lines), and two feeds listing the same stories in opposite orders are stored without
+    a deadlock, each story once. On SQLite one thread stores everything."""
+    from apps.jobs import context
+
+    settings.POLL_STORE_THREADS = 3
+    shared = [{"title": f"Apple (NASDAQ: AAPL) beats estimates, raises guidance; record profit {i}",
+               "link": f"https://wire.example.com/shared/{i}"} for i in range(40)]
+    httpserver.expect_request("/forward").respond_with_data(rss(shared), content_type="application/rss+xml")
+    httpserver.expect_request("/backward").respond_with_data(rss(shared[::-1]), content_type="application/rss+xml")
+    for n in range(4):
+        httpserver.expect_request(f"/own/{n}").respond_with_data(
+            rss(items(5, prefix=f"Own{n}", domain=f"own{n}.example.com")), content_type="application/rss+xml")
+    paths = ["forward", "backward", *(f"own/{n}" for n in range(4))]
+    sources = [Source.objects.create(url=httpserver.url_for(f"/{path}"), name=path) for path in paths]
+    stored_by, real_ingest = {}, polling.article_ingest
+
+    def ingest(*, source, **kwargs):  # the real ingest; only notes which thread ran it
+        stored_by[source.name] = threading.current_thread().name
+        return real_ingest(source=source, **kwargs)
+
+    monkeypatch.setattr(polling, "article_ingest", ingest)
+    backends = _backends()
+    context.start(job_id="poll-job-1", actor="poll_sources", attempt=1, request_id="req-1", log_chars=100_000)
+    try:
+        results = polling.sources_poll(sources=sources)
+    finally:
+        log = context.finish()
+    assert [r.status for r in results] == ["ok"] * 6
+    assert results[0].new + results[1].new == 40 and results[0].duplicates + results[1].duplicates == 40
+    assert [r.new for r in results[2:]] == [5] * 4 and Article.objects.count() == 60
+    threads = set(stored_by.values())
+    assert len(threads) > 1 if connection.vendor == "postgresql" else threads == {threading.current_thread().name}
+    analyses = Job.objects.filter(actor="analyze_article")
+    assert analyses.count() == 40 and set(analyses.values_list("parent_id", flat=True)) == {"poll-job-1"}
+    assert all(f"source_id={source.pk}" in log or f'"source_id": {source.pk}' in log for source in sources)
+    assert _backends() == backends  # the store threads' connections are closed
+
+
+def _backends() -> int:
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
