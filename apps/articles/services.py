@@ -217,14 +217,14 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
     """Score the stored articles, record their tickers, queue analysis of the strong ones."""
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
     batch = scoring.NoveltyIndex()
-    scores = []
+    scores = []  # rows as mappings for bulk.insert: cheaper than model instances
     for article, matches in stored:
-        scores.append(_build_score(article, matches, policy, source, recent, batch))
+        scores.append(_score_values(article, matches, policy, source, recent, batch))
         batch.add(article.title)
     bulk.insert(ArticleScore, scores, ignore_conflicts=True)
-    bulk.insert(ArticleTicker, [ArticleTicker(article_id=a.pk, symbol=m.symbol, confidence=m.confidence)
+    bulk.insert(ArticleTicker, [{"article_id": a.pk, "symbol": m.symbol, "confidence": m.confidence}
                                 for a, matches in stored for m in matches], ignore_conflicts=True)
-    sentiment = {score.article_id: score.sentiment for score in scores}
+    sentiment = {score["article_id"]: score["sentiment"] for score in scores}
     social = [(a, m, sentiment[a.pk]) for a, m in stored if a.platform in SOCIAL_PLATFORMS]
     if social:
         social_mentions_record(posts=social, min_confidence=policy.ticker_min_confidence)
@@ -233,7 +233,7 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
         insider_transactions_record(articles=filings)
     if queue_analyses:
         result.analyses_queued = enqueue_many(
-            "analyze_article", [(score.article_id,) for score in scores if score.total >= policy.alert_threshold])
+            "analyze_article", [(score["article_id"],) for score in scores if score["total"] >= policy.alert_threshold])
 
 
 # A post's lexicon sentiment beyond this is a bullish (or bearish) mention.
@@ -279,15 +279,14 @@ def insider_transactions_record(*, articles: list[Article]) -> list[InsiderTrans
     return stored
 
 
-def _build_score(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
-                 *novelty: scoring.NoveltyIndex) -> ArticleScore:
+def _score_values(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
+                  *novelty: scoring.NoveltyIndex) -> dict:
+    """The article's ArticleScore, as field values."""
     credibility = source.credibility if source else scoring.default_credibility(article.url)
     parts = scoring.score_text(article.title, article.summary, credibility, matches, *novelty)
-    return ArticleScore(
-        article_id=article.pk, catalyst=parts.catalyst, novelty=parts.novelty, credibility=parts.credibility,
-        sentiment=parts.sentiment, liquidity=parts.liquidity, total=parts.total(policy), details=parts.details,
-        scored_at=timezone.now(),
-    )
+    return {"article_id": article.pk, "catalyst": parts.catalyst, "novelty": parts.novelty,
+            "credibility": parts.credibility, "sentiment": parts.sentiment, "liquidity": parts.liquidity,
+            "total": parts.total(policy), "details": parts.details, "scored_at": timezone.now()}
 
 
 def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = None) -> int:
@@ -300,7 +299,8 @@ def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = N
             published_at__gte=article.published_at - timedelta(hours=scoring.NOVELTY_WINDOW_HOURS),
         ).values_list("title", flat=True)
         matches = [TickerMatch(t["symbol"], t["confidence"], t["how"], t.get("text", "")) for t in article.tickers]
-        scores.append(_build_score(article, matches, policy, article.source, scoring.NoveltyIndex(window)))
+        scores.append(ArticleScore(**_score_values(article, matches, policy, article.source,
+                                                   scoring.NoveltyIndex(window))))
     ArticleScore.objects.bulk_create(
         scores, update_conflicts=True, unique_fields=["article"],
         update_fields=["catalyst", "novelty", "credibility", "sentiment", "liquidity", "total", "details", "scored_at"],

@@ -82,11 +82,13 @@ def _enqueue_batch(actor_name: str, actor, calls: list[Call], delay: timedelta |
     request_id, retry_at = current_request_id(), timezone.now() + delay if delay else None
     parent = context.current_job_id()
     messages = [_message(actor, call.args, call.kwargs, request_id) for call in calls]
-    jobs = [Job(id=message.message_id, actor=actor_name, queue=actor.queue_name, args=list(call.args),
-                kwargs=call.kwargs, dedupe_key=call.dedupe_key, request_id=message.options["nt_request_id"],
-                next_retry_at=retry_at, parent_id=parent)
+    # Ledger rows as mappings (bulk.insert fills the other columns with their defaults): a fan-out makes
+    # thousands, and a model instance costs several times as much to build.
+    jobs = [{"id": message.message_id, "actor": actor_name, "queue": actor.queue_name, "args": list(call.args),
+             "kwargs": call.kwargs, "dedupe_key": call.dedupe_key, "request_id": message.options["nt_request_id"],
+             "next_retry_at": retry_at, "parent_id": parent}
             for call, message in zip(calls, messages, strict=True)]
-    keyed = [job for job in jobs if job.dedupe_key]
+    keyed = [job for job in jobs if job["dedupe_key"]]
     # The whole batch or none of it: one statement (several on a SQLite built with a low parameter limit)
     # in the caller's transaction, or in one of its own. No savepoint: nothing here is caught to carry on
     # with, and on PostgreSQL a savepoint costs two round trips per fan-out.
@@ -94,22 +96,23 @@ def _enqueue_batch(actor_name: str, actor, calls: list[Call], delay: timedelta |
         # Conflicts can only be dedupe keys (ids are fresh uuids): those rows are left out, and looked up.
         inserted = bulk.insert(Job, jobs, ignore_conflicts=bool(keyed), returning=("id",) if keyed else ())
     stored = {job_id for (job_id,) in inserted}
-    holders = dict(Job.objects.live().filter(dedupe_key__in=[job.dedupe_key for job in keyed if job.pk not in stored])
+    holders = dict(Job.objects.live().filter(dedupe_key__in=[job["dedupe_key"] for job in keyed if job["id"] not in stored])
                    .values_list("dedupe_key", "id")) if len(stored) < len(keyed) else {}
     ids, sent = [], []
     for call, job, message in zip(calls, jobs, messages, strict=True):
-        if job.dedupe_key and job.pk not in stored:
-            holder = holders.get(job.dedupe_key)
+        if job["dedupe_key"] and job["id"] not in stored:
+            holder = holders.get(job["dedupe_key"])
             # No live holder: it ended between the insert and the look-up; this call takes the key now.
             ids.append(holder or enqueue(actor_name, *call.args, dedupe_key=call.dedupe_key, delay=delay, **call.kwargs))
             continue
-        ids.append(job.pk)
-        sent.append((job, message))
+        ids.append(job["id"])
+        sent.append((call, message))
     if not flags.is_enabled("async_jobs"):
         from apps.jobs.inline import run_inline
 
-        for job, _ in sent:
-            transaction.on_commit(lambda job=job: run_inline(job.id, actor, tuple(job.args), job.kwargs))
+        for call, message in sent:
+            transaction.on_commit(lambda call=call, job_id=message.message_id: run_inline(
+                job_id, actor, tuple(call.args), call.kwargs))
     elif sent:
         send_many_on_commit([message for _, message in sent], delay)
     return ids

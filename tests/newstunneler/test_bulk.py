@@ -128,3 +128,27 @@ def test_datetimes_and_json_are_stored_as_the_orm_stores_them():
     for n in range(len(cases)):
         assert raw[f"hash-{100 + n}"] == raw[f"hash-{200 + n}"]
     assert Article.objects.filter(published_at=cases[2]).count() == 2  # the New York one, found as the same instant
+
+
+def test_rows_as_mappings_take_the_defaults_of_the_fields_they_leave_out():
+    rows = [{"id": str(uuid.uuid4()), "actor": "a", "queue": "q", "args": [n], "next_retry_at": WHEN} for n in range(3)]
+    rows[2]["status"] = JobStatus.RUNNING
+    bulk.insert(Job, rows)
+    stored = {job.args[0]: job for job in Job.objects.all()}
+    assert [stored[n].status for n in range(3)] == [JobStatus.QUEUED, JobStatus.QUEUED, JobStatus.RUNNING]
+    assert all(stored[n].kwargs == {} and stored[n].attempts == 0 and stored[n].error_message == "" for n in range(3))
+    assert stored[0].next_retry_at == WHEN and stored[0].enqueued_at is not None
+    # One `now` for the batch: its default (enqueued_at) and its auto_now (updated_at), each the same in every row.
+    assert len({job.enqueued_at for job in stored.values()}) == len({job.updated_at for job in stored.values()}) == 1
+
+
+def test_rows_as_mappings_are_stored_as_instances_are():
+    values = {"url": "https://news.example.com/m", "title": "Mapped", "title_fingerprint": "fp-m",
+              "published_at": WHEN.replace(microsecond=0), "fetched_at": WHEN, "meta": {"quote": 'say "hi" é'}}
+    bulk.insert(Article, [values | {"url_hash": "hash-a"}])
+    bulk.insert(Article, [Article(**values, url_hash="hash-b")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title, summary, published_at, fetched_at, meta, tickers, platform FROM articles_article "
+                       "ORDER BY url_hash")
+        mapped, instance = cursor.fetchall()
+    assert mapped == instance
