@@ -116,7 +116,8 @@ def _getters(fields: list[models.Field], mappings: bool) -> dict:
                 now = field.pre_save(SimpleNamespace(), add=True)
                 getters[field] = lambda row, now=now: now
             else:
-                getters[field] = lambda row, attname=attname, default=field.get_default(): row.get(attname, default)
+                default = field.get_default()
+                getters[field] = lambda row, attname=attname, default=default: row.get(attname, default)
         elif _auto(field):
             getters[field] = lambda obj, field=field: field.pre_save(obj, add=True)
         else:
