@@ -76,7 +76,7 @@ def sources_fan_out(*, now: datetime | None = None) -> int:
 def source_poll(*, source: Source, client=None) -> PollResult:
     """Fetch, parse and ingest one source. Feed problems are recorded on the source, never raised."""
     now = timezone.now()
-    return _store(source, _fetch(source, client), now, ScoringPolicy.current())
+    return _store(source, _fetch(source, client, now), now, ScoringPolicy.current())
 
 
 def sources_poll(*, sources: list[Source], concurrency: int | None = None, client=None) -> list[PollResult]:
@@ -114,11 +114,11 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         arrived: queue.SimpleQueue = queue.SimpleQueue()
         for source in feeds_only:
-            pool.submit(_fetch, source, client).add_done_callback(lambda future, source=source: arrived.put((source, future)))
+            pool.submit(_fetch, source, client, now).add_done_callback(lambda future, source=source: arrived.put((source, future)))
         _store_all(arrived, len(feeds_only), handle)
     for source in sources:
         if source.kind != SourceKind.RSS:
-            handle(source, _fetch(source, client))
+            handle(source, _fetch(source, client, now))
     _store_not_modified(unchanged, now)
     if crashed:
         source, exc = crashed[0]
@@ -187,10 +187,11 @@ def _store_not_modified(sources: list[Source], now: datetime) -> None:
 READERS = {SourceKind.REDDIT: reddit.read, SourceKind.X: x.read, SourceKind.SEC_FORM4: sec.read}
 
 
-def _fetch(source: Source, client) -> feeds.Fetched | feeds.ParsedFeed | Exception:
-    """The network part of a poll (no database for a feed: safe to run in a thread). A feed's answer is
-    returned as fetched, a platform source's as read (parsed); what it raised is returned, for _store to
-    record (a FeedError) or raise (anything else: a bug)."""
+def _fetch(source: Source, client, now: datetime) -> feeds.Fetched | feeds.ParsedFeed | Exception:
+    """The network part of a poll, and a feed's parse (no database for a feed: safe to run in a thread,
+    beside the threads storing). A feed's answer is returned as fetched, with its parse (or what the
+    parse raised) in `parsed`; a platform source's as read (parsed); what the fetch raised is returned,
+    for _store to record (a FeedError) or raise (anything else: a bug)."""
     started = time.perf_counter()
     try:
         if source.kind != SourceKind.RSS:
@@ -210,6 +211,11 @@ def _fetch(source: Source, client) -> feeds.Fetched | feeds.ParsedFeed | Excepti
     outcome = "not_modified" if fetched.not_modified else "ok"
     telemetry.FEED_FETCHES.labels(outcome).inc()
     telemetry.FEED_FETCH_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+    if not fetched.not_modified:
+        try:
+            fetched.parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+        except Exception as exc:  # noqa: BLE001 - raised by _store, as a parse failure (or a bug) of this source
+            fetched.parsed = exc
     return fetched
 
 
@@ -223,8 +229,11 @@ def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception
         elif fetched.not_modified:
             _record_success(source, fetched, None, now, 0)
             return PollResult(source.pk, "not_modified")
+        elif isinstance(fetched.parsed, Exception):
+            raise fetched.parsed
         else:
-            parsed = feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type, now=now)
+            parsed = fetched.parsed or feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type,
+                                                   now=now)
     except feeds.RateLimited as exc:
         source_defer(source=source, until=exc.retry_at, reason=exc.message, now=now)
         return PollResult(source.pk, "deferred", warning=exc.message)

@@ -55,6 +55,7 @@ class Fetched:
     last_modified: str = ""
     content_type: str = ""
     headers: dict = field(default_factory=dict)  # the answer's headers (lower-case names): rate-limit counters
+    parsed: "ParsedFeed | Exception | None" = None  # its parse, when the fetching thread did it (polling)
 
     @property
     def not_modified(self) -> bool:
