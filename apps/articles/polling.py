@@ -114,7 +114,8 @@ def sources_poll(*, sources: list[Source], concurrency: int | None = None, clien
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
         arrived: queue.SimpleQueue = queue.SimpleQueue()
         for source in feeds_only:
-            pool.submit(_fetch, source, client, now).add_done_callback(lambda future, source=source: arrived.put((source, future)))
+            future = pool.submit(_fetch, source, client, now)
+            future.add_done_callback(lambda future, source=source: arrived.put((source, future)))
         _store_all(arrived, len(feeds_only), handle)
     for source in sources:
         if source.kind != SourceKind.RSS:
