@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import structlog
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.articles import analysis as analysers
@@ -145,12 +145,16 @@ def _ingest_candidates(entries: list[feeds.Entry], result: IngestResult) -> dict
 def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
                   result: IngestResult) -> list[tuple[Article, list[TickerMatch]]]:
     """Unsaved articles for the candidates not known by URL, nor by a same title seen in the last 48 h."""
-    known = set(Article.objects.filter(url_hash__in=candidates).values_list("url_hash", flat=True))
-    seen_titles = set(
-        Article.objects.filter(title_fingerprint__in={c.fingerprint for c in candidates.values()},
-                               published_at__gte=fetched_at - DUPLICATE_TITLE_WINDOW)
-        .values_list("title_fingerprint", flat=True)
-    )
+    # One query for both (each branch of the OR on its own index): known URLs, and titles seen lately.
+    fingerprints, since = {c.fingerprint for c in candidates.values()}, fetched_at - DUPLICATE_TITLE_WINDOW
+    known, seen_titles = set(), set()
+    for hash_, fingerprint, published_at in Article.objects.filter(
+            Q(url_hash__in=candidates) | Q(title_fingerprint__in=fingerprints, published_at__gte=since),
+    ).order_by().values_list("url_hash", "title_fingerprint", "published_at"):
+        if hash_ in candidates:
+            known.add(hash_)
+        if fingerprint in fingerprints and published_at >= since:
+            seen_titles.add(fingerprint)
     fresh = []
     for candidate in candidates.values():
         if candidate.url_hash in known or candidate.fingerprint in seen_titles:
