@@ -5,6 +5,8 @@ import threading
 from bisect import bisect_left, insort
 from datetime import datetime, timedelta
 
+from django.db.models import F, Func, Max, Subquery
+
 from apps.articles.models import Article
 from apps.articles.scoring import NOVELTY_WINDOW_HOURS, NoveltyIndex
 
@@ -21,22 +23,31 @@ class RecentTitles:
 
     def index(self, now: datetime) -> NoveltyIndex:
         """Committed titles published in the 72 h before `now`. Rows added since the last call are
-        appended; if the window's row count disagrees with what the index holds of it (deletions,
+        appended; if the window's row count then disagrees with what the index holds of it (deletions,
         rollbacks, a row that committed after a later id was read) the index is rebuilt. Titles that
         leave the window meanwhile are not a disagreement (they count until the next rebuild, at most
         REBUILD_EVERY later): with a steady stream of news some leave between any two polls, and a
         rebuild re-reads the whole window."""
         since = now - timedelta(hours=NOVELTY_WINDOW_HOURS)
-        window = Article.objects.filter(published_at__gte=since)
+        window = Article.objects.filter(published_at__gte=since).order_by()
         with self._lock:
             fresh = self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY
             if fresh:
-                new = list(window.filter(pk__gt=self._last_id).values_list("pk", "title", "published_at"))
+                # The new rows, each with the window's count (one round trip). No new rows: nothing to check
+                # against (a deletion meanwhile is noticed with the next new row, or by the next rebuild).
+                count = Subquery(window.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+                new = list(window.filter(pk__gt=self._last_id).annotate(in_window=count)
+                           .values_list("pk", "title", "published_at", "in_window"))
                 still_in = len(self._published) - bisect_left(self._published, since)
-                if still_in + len(new) == window.count():
-                    self._add(new)
+                if not new or still_in + len(new) == new[0][3]:
+                    self._add(row[:3] for row in new)
                     return self._index
-            self._index, self._published, self._last_id = NoveltyIndex(), [], 0
+            # The newest id of the whole table, read first, is where the next call's "new rows" start: older
+            # rows outside the window never enter it, and an empty or quiet window would otherwise leave
+            # that bound at 0 (a scan of every row since the first, each call). A row that commits late
+            # under a lower id is one the count check notices.
+            newest = Article.objects.aggregate(newest=Max("pk"))["newest"] or 0
+            self._index, self._published, self._last_id = NoveltyIndex(), [], newest
             self._add(window.values_list("pk", "title", "published_at"))
             self._built_at = now
             return self._index
