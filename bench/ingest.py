@@ -108,15 +108,14 @@ def main():
     import logging
 
     logging.disable(logging.WARNING)
+    import dramatiq
     import feedparser
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    import dramatiq
-
     from apps.articles import polling
-    from apps.articles.models import Article, ArticleScore, Source
+    from apps.articles.models import ArticleScore, Source
 
     settings.DATABASES["default"].setdefault("TEST", {})
     if connection.vendor == "sqlite":
