@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from apps.signals.models import Signal
@@ -59,3 +61,34 @@ def test_signal_survives_its_article(api, signals):
     signal.article.delete()
     body = api.get("/api/v1/signals/?symbol=MSFT").json()["results"][0]
     assert body["article_id"] is None and body["score"] == signal.score
+
+
+def test_a_json_page_is_the_serializers_page_to_the_byte_of_every_value(api, signals, monkeypatch):
+    """The list writes a JSON page itself (apps/signals/api.page_json, JSON columns as stored): the same
+    JSON as the serializer and DRF's renderer give, with awkward values, both links and every page."""
+    from apps.signals import api as signals_api
+
+    awkward = signals.order_by("id").first()
+    awkward.reasons = ["line\u2028separator", 'say "hi" \\ é 株 \U0001F4C8', {"nested": [1, 2.5, None, True]}]
+    awkward.features = {"ratio": 0.1, "tiny": 1e-07, "big": 12345678901234567, "neg": -3, "text": "</script>"}
+    awkward.save()
+    factories.article("Nvidia (NASDAQ: NVDA) wins a $2 billion contract", published_at=factories.at(17), analyse=True)
+    pages = {}
+    for fast in (True, False):
+        monkeypatch.setattr(signals_api, "fast_json", lambda request, fast=fast: fast and signals_api.JSONRenderer is
+                            type(request.accepted_renderer))
+        url, bodies = "/api/v1/signals/?page_size=2", []
+        while url:
+            response = api.get(url)
+            assert response.status_code == 200 and response["Content-Type"] == "application/json"
+            assert (type(response).__name__ == "HttpResponse") is fast  # written by page_json, or by DRF
+            bodies.append(response.content)
+            url = response.json()["next"]
+        pages[fast] = bodies
+    assert len(pages[True]) == len(pages[False]) >= 2
+    for fast_body, slow_body in zip(pages[True], pages[False], strict=True):
+        assert json.loads(fast_body) == json.loads(slow_body)
+        assert list(json.loads(fast_body)["results"][0]) == list(json.loads(slow_body)["results"][0])  # key order
+    # U+2028 escaped as DRF's renderer does (a raw one ends a line in some JavaScript).
+    awkward_page = next(body for body in pages[True] if b"separator" in body)
+    assert b"\xe2\x80\xa8" not in awkward_page and b"line\\u2028separator" in awkward_page
