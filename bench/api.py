@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.loadgen import gunicorn, load  # noqa: E402
 from bench.jobs import throwaway_database  # noqa: E402
+from bench.loadgen import gunicorn, load  # noqa: E402
 
 SETUP = """
 import django, sys
@@ -44,6 +44,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=3, help="per round and side")
     parser.add_argument("--rounds", type=int, default=3, help="plain and API alternate; medians are reported")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; make run serves 8, NT_WEB_THREADS)")
     sqlite = not os.environ.get("DATABASE_URL")
     parser.add_argument("--articles", type=int, default=20_000 if sqlite else 200_000)
     parser.add_argument("--signals", type=int, default=100_000 if sqlite else 1_000_000)
@@ -63,14 +65,14 @@ def main():
     key = setup.stdout.split()[-1]
     api_path, headers = "/api/v1/signals/?page_size=50", {"Authorization": f"Api-Key {key}"}
     try:
-        with gunicorn(env, tmp) as port:
+        with gunicorn(env, tmp, threads=args.threads) as port:
             load(port, "/bench/plain-signals", 1, args.clients), load(port, api_path, 1, args.clients, headers)  # warm up
             plain, api = [], []
             for _ in range(args.rounds):  # alternating, so drift on a shared machine hits both sides alike
                 plain.append(load(port, "/bench/plain-signals", args.seconds, args.clients))
                 api.append(load(port, api_path, args.seconds, args.clients, headers))
             (plain_rate, plain_p99), (api_rate, api_p99) = medians(plain), medians(api)
-            ratios = sorted(a[0] / p[0] for p, a in zip(plain, api))
+            ratios = sorted(a[0] / p[0] for p, a in zip(plain, api, strict=True))
     finally:
         if not os.environ.get("REDIS_URL"):
             os.environ["NT_VAR_DIR"] = tmp
@@ -79,7 +81,8 @@ def main():
             embedded_redis.stop(tmp)
         drop()
     database = "postgresql" if "DATABASE_URL" in db_env else "sqlite"
-    print(f"{database}; {args.signals:,} signals, {args.articles:,} articles; gunicorn 2 workers; {args.clients} "
+    print(f"{database}; {args.signals:,} signals, {args.articles:,} articles; gunicorn 2 workers x {args.threads} "
+          f"thread(s); {args.clients} "
           f"loopback clients; {args.rounds} alternating rounds of {args.seconds:.0f} s per side (medians); 50 rows")
     print(f"plain Django JsonResponse:        {plain_rate:7.0f} req/s  p99 {plain_p99:5.1f} ms")
     print(f"DRF signals list (key, metering): {api_rate:7.0f} req/s  p99 {api_p99:5.1f} ms")

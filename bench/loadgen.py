@@ -14,14 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def gunicorn(env: dict, tmp: str, ready_path: str = "/healthz", workers: int = 2):
-    """Serve the project (with env's settings) until the block ends; yields the port once it answers."""
+def gunicorn(env: dict, tmp: str, ready_path: str = "/healthz", workers: int = 2, threads: int = 1):
+    """Serve the project (with env's settings) until the block ends; yields the port once it answers.
+    `threads` > 1: gthread workers, as `make run` serves (run_stack: NT_WEB_THREADS, 8)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "newstunneler.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning", "--control-socket", str(Path(tmp) / "g.ctl")],
+         "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+         "--control-socket", str(Path(tmp) / "g.ctl")],
         cwd=ROOT, env=env)
     try:
         for _ in range(100):
