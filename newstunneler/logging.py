@@ -25,6 +25,17 @@ def configure_structlog() -> None:
         cache_logger_on_first_use=True,
     )
 
+class ResultKeptByTheLedger:
+    """Drops Dramatiq's warning that an actor's return value was discarded for want of a Results backend:
+    the job ledger keeps it (the job's result summary), and the warning, logged for every job that
+    returns one, would be the one warning on every succeeded job's page."""
+
+    def filter(self, record) -> bool:
+        message = str(record.msg)
+        return not (message.startswith("Actor '") and "returned a value that is not None" in message
+                    and "Results middleware" in message)
+
+
 def logging_config(log_format: str, level: str, log_file: str = "", file_max_bytes: int = 50 * 2**20,
                    file_backups: int = 5) -> dict:
     """The LOGGING dict: every record, structlog's or stdlib's, goes through one formatter. With `log_file`
@@ -56,6 +67,7 @@ def logging_config(log_format: str, level: str, log_file: str = "", file_max_byt
                 "foreign_pre_chain": SHARED_PROCESSORS,
             },
         },
+        "filters": {"result_kept_by_the_ledger": {"()": ResultKeptByTheLedger}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"},
                      # a running job's own lines, kept on its ledger row (apps/jobs/context.py)
                      "job_log": {"class": "apps.jobs.context.JobLogHandler", "formatter": "job_log"},
@@ -68,6 +80,7 @@ def logging_config(log_format: str, level: str, log_file: str = "", file_max_byt
             "django.request": {"level": "ERROR"},  # our middleware logs every request once
             "django.server": {"level": "WARNING"},
             "dramatiq": {"level": "INFO"},
+            "dramatiq.worker.WorkerThread": {"filters": ["result_kept_by_the_ledger"]},
             "gunicorn.error": {"level": "INFO"},
         },
     }

@@ -20,6 +20,7 @@ def test_attempts_result_log_and_children_are_kept_and_shown(admin_client, broke
     # a succeeded attempt keeps its warnings and errors only; a failed one every line
     assert "flaky_parent_upstream_slow" in job.log and "attempt=2" in job.log
     assert "flaky_parent_working" not in job.log
+    assert "Results middleware" not in job.log  # Dramatiq's "return value discarded": the ledger keeps it
     (failed,) = JobAttempt.objects.filter(job=job)  # the first attempt, as it was
     assert (failed.number, failed.outcome, failed.error_class) == (1, "retried", "ConnectionError")
     assert "upstream refused acme on attempt 1" in failed.error_message and "Traceback" in failed.traceback
