@@ -1,9 +1,10 @@
 """Polling sources: the scheduled fan-out, one source's poll, and a batch of polls whose fetches run
 concurrently (at most NT_POLL_CONCURRENCY at once per job).
 
-A poll fetches the feed (conditional GET), then stores what it got in the calling thread: a failure on
-the source (with backoff), "not modified" as a success, new entries through article_ingest. A batch
-stores its not-modified sources with one UPDATE."""
+A poll fetches the feed (conditional GET) and parses it, in a fetching thread; then stores what it got:
+a failure on the source (with backoff), "not modified" as a success, new entries through article_ingest.
+A batch stores its not-modified sources with one UPDATE, and on PostgreSQL its other answers in up to
+NT_POLL_STORE_THREADS threads at once."""
 
 import queue
 import threading
