@@ -33,13 +33,14 @@ class RecentTitles:
         with self._lock:
             fresh = self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY
             if fresh:
-                # The new rows, each with the window's count (one round trip). No new rows: nothing to check
-                # against (a deletion meanwhile is noticed with the next new row, or by the next rebuild).
+                # The new rows, each with the window's count: one round trip; with no new row, the count
+                # alone (a deletion or a rollback meanwhile must not leave its titles counting).
                 count = Subquery(window.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
                 new = list(window.filter(pk__gt=self._last_id).annotate(in_window=count)
                            .values_list("pk", "title", "published_at", "in_window"))
+                in_window = new[0][3] if new else window.count()
                 still_in = len(self._published) - bisect_left(self._published, since)
-                if not new or still_in + len(new) == new[0][3]:
+                if still_in + len(new) == in_window:
                     self._add(row[:3] for row in new)
                     return self._index
             # The newest id of the whole table, read first, is where the next call's "new rows" start: older
