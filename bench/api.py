@@ -12,13 +12,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import throwaway_database  # noqa: E402
+from bench.jobs import scratch_dir, throwaway_database  # noqa: E402
 from bench.loadgen import gunicorn, load  # noqa: E402
 
 SETUP = """
@@ -51,7 +50,7 @@ def main():
     parser.add_argument("--signals", type=int, default=100_000 if sqlite else 1_000_000)
     parser.add_argument("--reuse", metavar="URL", help="a database bench/scale.py --keep left (no load)")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="nt-bench-api-")
+    tmp = scratch_dir("nt-bench-api-")
     if args.reuse:
         db_env, drop = {"DATABASE_URL": args.reuse, "NT_VAR_DIR": tmp}, (lambda: None)
     else:

@@ -12,14 +12,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import throwaway_database  # noqa: E402
+from bench.jobs import scratch_dir, throwaway_database  # noqa: E402
 from bench.loadgen import gunicorn, load  # noqa: E402
 
 
@@ -63,7 +62,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="the two views alternate; medians are reported")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="nt-bench-flags-")
+    tmp = scratch_dir("nt-bench-flags-")
     db_env, drop = throwaway_database(tmp)  # never the database DATABASE_URL names
     os.environ.update({**db_env, "DJANGO_SETTINGS_MODULE": "bench.flags_settings", "NT_LOG_LEVEL": "warning",
                        "NT_CACHE_PREFIX": f"ntbench{os.getpid()}"})

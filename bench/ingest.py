@@ -16,7 +16,6 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("NT_ALLOW_PRIVATE_FEEDS", "1")
+
+from bench.jobs import scratch_dir  # noqa: E402
 
 COMPANIES = ["Apple (NASDAQ: AAPL)", "Microsoft", "$NVDA", "Tesla", "Pfizer (NYSE: PFE)", "Alphabet", "Ford Motor",
              "JPMorgan", "Agilent Technologies", "$AMZN"]
@@ -100,7 +101,7 @@ def main():
                         help="profile the end-to-end side (its storing thread) and print the N costliest calls")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="nt-bench-")
+    tmp = scratch_dir("nt-bench-")
     os.environ.setdefault("NT_VAR_DIR", tmp)
     import django
 

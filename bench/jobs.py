@@ -13,7 +13,9 @@ message is acked; in ledger mode every row must then say succeeded. The two side
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_dir(prefix: str, keep: bool = False) -> str:
+    """A temporary directory for a run's files (its SQLite database, embedded Redis, secret key), removed
+    when the process exits unless `keep` (a kept SQLite database lives there)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    if not keep:
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def throwaway_database(tmp: str) -> tuple[dict, callable]:
@@ -146,7 +157,7 @@ def main():
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each side, alternating (default 3)")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="nt-bench-jobs-")
+    tmp = scratch_dir("nt-bench-jobs-")
     env, drop = throwaway_database(tmp)
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], env={**os.environ, **env}, cwd=ROOT, check=True)

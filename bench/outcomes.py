@@ -14,7 +14,6 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import run_child, throwaway_database  # noqa: E402
+from bench.jobs import run_child, scratch_dir, throwaway_database  # noqa: E402
 
 
 def load(n_signals: int, n_symbols: int) -> tuple[float, int]:
@@ -133,7 +132,7 @@ def main():
     args = parser.parse_args()
     if args._child:
         return measure(args)
-    tmp = tempfile.mkdtemp(prefix="nt-bench-outcomes-")
+    tmp = scratch_dir("nt-bench-outcomes-")
     db_env, drop = throwaway_database(tmp)
     sys.exit(run_child(__file__, tmp, db_env, drop))
 

@@ -21,7 +21,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import throwaway_database  # noqa: E402
+from bench.jobs import scratch_dir, throwaway_database  # noqa: E402
 
 ETAG = '"v1"'
 
@@ -129,7 +128,7 @@ def main():
     if args.serve:
         return serve(args.serve[0], int(args.serve[1]))
 
-    tmp = tempfile.mkdtemp(prefix="nt-bench-polling-")
+    tmp = scratch_dir("nt-bench-polling-")
     env, drop = throwaway_database(tmp)
     tag = f"ntbench-{uuid.uuid4().hex[:8]}"
     env.update({"NT_BROKER_NAMESPACE": tag, "NT_CACHE_PREFIX": tag, "NT_LOG_LEVEL": "warning",

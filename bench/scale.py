@@ -22,7 +22,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.jobs import run_child, throwaway_database  # noqa: E402
+from bench.jobs import run_child, scratch_dir, throwaway_database  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WORDS = ("earnings guidance merger acquisition dividend buyback lawsuit recall upgrade downgrade contract "
@@ -303,7 +302,7 @@ def main():
         sys.exit(measure(args))
     if args.signals > args.articles * 10:
         parser.error("at most 10 signals per article")
-    tmp = tempfile.mkdtemp(prefix="nt-bench-scale-")
+    tmp = scratch_dir("nt-bench-scale-", keep=bool(args.keep or args.reuse))
     if args.reuse:
         db_env, drop = {"DATABASE_URL": args.reuse, "NT_VAR_DIR": tmp}, (lambda: None)
         args.keep = True
