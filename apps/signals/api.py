@@ -48,7 +48,10 @@ class SignalListApi(generics.ListAPIView):
     def get_queryset(self):
         # Rows as dicts (values()): the serializer reads dicts and models alike, and a page of dicts
         # skips building 50 model instances.
-        return selectors.signal_list(**query_params(SignalFilterSerializer, self.request)).values(*SignalSerializer.Meta.fields)
+        return self._signals().values(*SignalSerializer.Meta.fields)
+
+    def _signals(self):
+        return selectors.signal_list(**query_params(SignalFilterSerializer, self.request))
 
     def list(self, request, *args, **kwargs):
         """A JSON page without explanations (the common read) is written by page_json: each row's JSON
@@ -57,16 +60,17 @@ class SignalListApi(generics.ListAPIView):
         goes through the serializer, which also describes the output for the schema."""
         if not fast_json(request):
             return super().list(request, *args, **kwargs)
-        fields = [name for name in SignalSerializer.Meta.fields if name not in JSON_FIELDS]
-        text = {f"{name}_json": Cast(name, TextField()) for name in JSON_FIELDS}
-        page = self.paginate_queryset(selectors.signal_list(**query_params(SignalFilterSerializer, request))
-                                      .values(*fields, **text))
+        page = self.paginate_queryset(self._signals().values(*_PLAIN_FIELDS, **_JSON_AS_TEXT))
         paginator = self.paginator
         return HttpResponse(page_json(paginator.get_next_link(), paginator.get_previous_link(), page),
                             content_type="application/json")
 
 
+# The JSON columns page_json writes as stored (adjacent in the serializer's output, in this order).
 JSON_FIELDS = ("reasons", "features")
+_PLAIN_FIELDS = [name for name in SignalSerializer.Meta.fields if name not in JSON_FIELDS]
+_JSON_AS_TEXT = {f"{name}_json": Cast(name, TextField()) for name in JSON_FIELDS}
+_NULL_JSON_FIELDS = "".join(f',"{name}":null' for name in JSON_FIELDS) + ","
 
 
 def fast_json(request) -> bool:
@@ -84,15 +88,12 @@ def page_json(next_link: str | None, previous_link: str | None, rows: list[dict]
     for row in rows:
         # The row with null JSON columns, then their text in place of the nulls (no string value can hold
         # the marker: the quotes inside a string are escaped).
-        head = dumps(serializer.to_representation({**row, "reasons": None, "features": None}))
+        head = dumps(serializer.to_representation({**row, **dict.fromkeys(JSON_FIELDS)}))
         at = head.index(_NULL_JSON_FIELDS)
-        written.append(f'{head[:at]},"reasons":{row["reasons_json"]},"features":{row["features_json"]},'
-                       f'{head[at + len(_NULL_JSON_FIELDS):]}')
+        stored = "".join(f',"{name}":{row[f"{name}_json"]}' for name in JSON_FIELDS)
+        written.append(f"{head[:at]}{stored},{head[at + len(_NULL_JSON_FIELDS):]}")
     body = f'{{"next":{dumps(next_link)},"previous":{dumps(previous_link)},"results":[{",".join(written)}]}}'
     return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-_NULL_JSON_FIELDS = ',"reasons":null,"features":null,'
 
 
 def hot(request, key: str, compute):
