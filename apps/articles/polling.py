@@ -234,8 +234,7 @@ def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception
         elif isinstance(fetched.parsed, Exception):
             raise fetched.parsed
         else:
-            parsed = fetched.parsed or feeds.parse(fetched.content, url=fetched.url, content_type=fetched.content_type,
-                                                   now=now)
+            parsed = fetched.parsed  # parsed by _fetch, in the thread that fetched it
     except feeds.RateLimited as exc:
         source_defer(source=source, until=exc.retry_at, reason=exc.message, now=now)
         return PollResult(source.pk, "deferred", warning=exc.message)
