@@ -46,8 +46,10 @@ BUSINESS_AFTER = re.compile(
     r"price target|rating|stores?|customers|executives|management|traffic|inventory|margins?|orders|backlog|"
     r"costs|expenses|debt|loss|losses|production|deliveries|volumes?|warranty|unit|division|plants?|vehicles|"
     r"spokes(?:man|woman|person))\b")
+# A publication's name ends in one of these words ("Newswire(s)" starts with "News": a text without any of
+# them has no publication name to mask).
 PUBLICATION_WORDS = ("News", "Wire", "Daily", "Times", "Journal", "Post")
-PUBLICATION = re.compile(r"\b(?:[A-Z][\w&'.-]*\s+){1,3}(?:News|Newswires?|Wire|Daily|Times|Journal|Post)\b")
+PUBLICATION = re.compile(r"\b(?:[A-Z][\w&'.-]*\s+){1,3}(?:Newswires?|" + "|".join(PUBLICATION_WORDS) + r")\b")
 _WORD_CHAR = re.compile(r"\w")
 
 
