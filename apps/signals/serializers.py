@@ -37,12 +37,12 @@ class SignalSerializer(serializers.ModelSerializer):
         # to the field-by-field output (representation_by_fields).
         row = signal if isinstance(signal, dict) else vars(signal)  # a values() row, or a model's attributes
         data = {
-            "id": row["id"], "symbol": row["symbol"], "t": _iso(row["t"].astimezone(UTC)), "score": float(row["score"]),
+            "id": row["id"], "symbol": row["symbol"], "t": utc_text(row["t"]), "score": float(row["score"]),
             "label": row["label"], "stance": row["stance"], "reasons": row["reasons"], "features": row["features"],
             "article_id": row["article_id"], "article_title": row.get("article_title"),
             "article_url": row.get("article_url"), "predicted_up": row["predicted_up"],
             "model_version": row["model_version"], "expected_move": row["expected_move"],
-            "created_at": _iso(row["created_at"].astimezone(UTC)),
+            "created_at": utc_text(row["created_at"]),
         }
         if self._explains():
             data["explanation"] = explain(data)
@@ -56,9 +56,12 @@ class SignalSerializer(serializers.ModelSerializer):
         return self._explains_answer
 
 
-def _iso(value: datetime) -> str:
-    """As DRF's DateTimeField renders a UTC datetime (ISO 8601, "Z" for UTC)."""
-    text = value.isoformat()
+def utc_text(value: datetime | str) -> str:
+    """A datetime as DRF's DateTimeField renders it in UTC (ISO 8601, "Z"); text the database already
+    wrote that way (queries.UTCText, the signals list's JSON page) as it is."""
+    if isinstance(value, str):
+        return value
+    text = value.astimezone(UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

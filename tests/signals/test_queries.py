@@ -94,3 +94,19 @@ def test_full_text_search_uses_the_index():
         cursor.execute("EXPLAIN " + text_queries[0])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "article_search_idx" in plan, plan
+
+
+def test_the_database_writes_a_time_as_the_api_does():
+    """queries.UTCText (the signals list's JSON page reads its times as text) against serializers.utc_text."""
+    from datetime import timezone as tz
+
+    from apps.signals.serializers import utc_text
+
+    times = [T0, T0.replace(microsecond=1), T0.replace(microsecond=999999), T0.replace(microsecond=120000),
+             datetime(2026, 3, 29, 1, 30, 5, tzinfo=tz(timedelta(hours=-5))),  # stored in UTC, written in UTC
+             datetime(1999, 12, 31, 23, 59, 59, 500, tzinfo=UTC)]
+    made = [signal(f"S{n}", 0, t=t) for n, t in enumerate(times)]
+    written = dict(Signal.objects.filter(pk__in=[s.pk for s in made])
+                   .values_list("pk", queries.UTCText("t")))
+    assert [written[s.pk] for s in made] == [utc_text(t) for t in times]
+    assert utc_text(times[4]) == "2026-03-29T06:30:05Z" and utc_text(times[1]) == "2026-11-01T00:00:00.000001Z"
