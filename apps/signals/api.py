@@ -81,6 +81,9 @@ _PLAIN_FIELDS = [name for name in SignalSerializer.Meta.fields if name not in JS
 _AS_TEXT = {**{f"{name}_json": Cast(name, TextField()) for name in JSON_FIELDS},
             **{f"{name}_text": queries.UTCText(name) for name in TIME_FIELDS}}
 _NULL_JSON_FIELDS = "".join(f',"{name}":null' for name in JSON_FIELDS) + ","
+_NULLS = dict.fromkeys(JSON_FIELDS)
+_STORED_JSON = "".join(f',"{name}":{{{name}_json}}' for name in JSON_FIELDS) + ","  # ,"reasons":{reasons_json},...
+_TIME_TEXTS = [(name, f"{name}_text") for name in TIME_FIELDS]
 
 
 def fast_json(request) -> bool:
@@ -94,18 +97,24 @@ def page_json(next_link: str | None, previous_link: str | None, rows: list[dict]
     columns spliced in as their stored text (valid JSON already: the database checked it on the way in)
     and its times as the database wrote them (`<name>_text`, queries.UTCText).
     tests/signals/test_api_signals.py pins it to the serializer's output."""
-    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-    serializer, written = SignalSerializer(), []
-    for row in rows:
-        # The row with null JSON columns, then their text in place of the nulls (no string value can hold
-        # the marker: the quotes inside a string are escaped).
-        head = dumps(serializer.to_representation(
-            {**row, **dict.fromkeys(JSON_FIELDS), **{name: row[f"{name}_text"] for name in TIME_FIELDS}}))
-        at = head.index(_NULL_JSON_FIELDS)
-        stored = "".join(f',"{name}":{row[f"{name}_json"]}' for name in JSON_FIELDS)
-        written.append(f"{head[:at]}{stored},{head[at + len(_NULL_JSON_FIELDS):]}")
-    body = f'{{"next":{dumps(next_link)},"previous":{dumps(previous_link)},"results":[{",".join(written)}]}}'
-    return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    represent, results = SignalSerializer().to_representation, []
+    for row in rows:  # (the page's own dicts: completed in place for the serializer)
+        row.update(_NULLS)
+        for name, text in _TIME_TEXTS:
+            row[name] = row[text]
+        results.append(represent(row))
+    # The page written in one call with null JSON columns, then each row's stored text in place of its
+    # nulls: the marker (unescaped quotes) cannot occur inside a string value, so it occurs once a row.
+    parts = _dumps({"next": next_link, "previous": previous_link, "results": results}).split(_NULL_JSON_FIELDS)
+    if len(parts) != len(rows) + 1:
+        raise AssertionError(f"{len(parts) - 1} JSON-column markers in a page of {len(rows)} rows")
+    written = [parts[0]]
+    for row, after in zip(rows, parts[1:]):  # noqa: B905 (lengths checked above)
+        written += [_STORED_JSON.format_map(row), after]
+    return "".join(written).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 def hot(request, key: str, compute):

@@ -73,6 +73,8 @@ def test_a_json_page_is_the_serializers_page_to_the_byte_of_every_value(api, sig
     awkward.features = {"ratio": 0.1, "tiny": 1e-07, "big": 12345678901234567, "neg": -3, "text": "</script>"}
     awkward.t = awkward.t.replace(microsecond=5)  # the times are written by the database (queries.UTCText)
     awkward.save()
+    awkward.article.title = 'The marker page_json splits on: ,"reasons":null,"features":null, and {braces}'
+    awkward.article.save()
     factories.article("Nvidia (NASDAQ: NVDA) wins a $2 billion contract", published_at=factories.at(17), analyse=True)
     pages = {}
     for fast in (True, False):
