@@ -31,6 +31,17 @@ def test_embedded_sqlite_is_tuned_for_concurrent_processes():
     assert options["timeout"] >= 5
 
 
+def test_embedded_sqlite_checkpoints_its_wal_every_nt_sqlite_wal_pages(tmp_path):
+    show = ("from django.db import connection; "
+            "print(connection.cursor().execute('PRAGMA wal_autocheckpoint').fetchone()[0])")
+    with embedded_redis_cleanup(tmp_path):
+        default = manage("shell", "-v", "0", "-c", show, env=embedded_env(tmp_path)).stdout.strip()
+        asked = manage("shell", "-v", "0", "-c", show, env=embedded_env(tmp_path, NT_SQLITE_WAL_PAGES="2345")).stdout.strip()
+        too_few = manage("check", env=embedded_env(tmp_path, NT_SQLITE_WAL_PAGES="10"), check=False)
+    assert (default, asked) == ("5000", "2345")  # (SQLite's own default: 1000)
+    assert too_few.returncode != 0 and "NT_SQLITE_WAL_PAGES" in too_few.stdout + too_few.stderr
+
+
 def test_postgres_keeps_health_checked_connections():
     if settings.DB_VENDOR != "postgresql":
         return
