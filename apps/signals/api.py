@@ -63,8 +63,9 @@ class SignalListApi(generics.ListAPIView):
         """A JSON page without explanations (the common read) is written by page_json: each row's JSON
         columns go out as the database holds them instead of being decoded to Python and encoded again
         (that round trip was a fifth of the request), and its times are read as the text the database
-        writes (loading and formatting 100 datetimes in Python cost another ~6%). Anything else (the browsable API, explanations)
-        goes through the serializer, which also describes the output for the schema."""
+        writes (loading and formatting 100 datetimes in Python cost another ~6%). Anything else (the
+        browsable API, explanations) goes through the serializer, which also describes the output for
+        the schema."""
         if not fast_json(request):
             return super().list(request, *args, **kwargs)
         page = self.paginate_queryset(self._signals().values(*_PLAIN_FIELDS, **_AS_TEXT))
@@ -107,7 +108,7 @@ def page_json(next_link: str | None, previous_link: str | None, rows: list[dict]
     # nulls: the marker (unescaped quotes) cannot occur inside a string value, so it occurs once a row.
     parts = _dumps({"next": next_link, "previous": previous_link, "results": results}).split(_NULL_JSON_FIELDS)
     if len(parts) != len(rows) + 1:
-        raise AssertionError(f"{len(parts) - 1} JSON-column markers in a page of {len(rows)} rows")
+        raise RuntimeError(f"{len(parts) - 1} JSON-column markers in a page of {len(rows)} rows")
     written = [parts[0]]
     for row, after in zip(rows, parts[1:]):  # noqa: B905 (lengths checked above)
         written += [_STORED_JSON.format_map(row), after]

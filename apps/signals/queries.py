@@ -35,8 +35,9 @@ def latest_signal_ids() -> list[int]:
 
 class UTCText(Func):
     """A timestamp column as the API writes a UTC datetime ("2026-12-04T10:00:00Z", with ".123456"
-    when it has microseconds: serializers.utc_text), formatted by the database. Reading the text is several
-    times cheaper than loading a datetime and formatting it in Python (the signals list's JSON page)."""
+    when it has microseconds: serializers.utc_text), formatted by the database. Reading the text is
+    several times cheaper than loading a datetime and formatting it in Python (the signals list's
+    JSON page)."""
 
     output_field = CharField()
 
