@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.jobs import scratch_dir, throwaway_database  # noqa: E402
-from bench.loadgen import gunicorn, load  # noqa: E402
+from bench.loadgen import alternating, gunicorn, load, medians  # noqa: E402
 
 SETUP = """
 import django, sys
@@ -67,13 +67,9 @@ def main():
     try:
         with gunicorn(env, tmp, threads=args.threads) as port:
             load(port, "/bench/plain-signals", 1, args.clients), load(port, api_path, 1, args.clients, headers)  # warm up
-            plain, api = [], []
-            for n in range(args.rounds):  # alternating (ABBA), so drift on a shared machine hits both sides alike
-                for side in ("plain", "api") if n % 2 == 0 else ("api", "plain"):
-                    if side == "plain":
-                        plain.append(load(port, "/bench/plain-signals", args.seconds, args.clients))
-                    else:
-                        api.append(load(port, api_path, args.seconds, args.clients, headers))
+            runs = alternating(port, {"plain": ("/bench/plain-signals", None), "api": (api_path, headers)},
+                               args.rounds, args.seconds, args.clients)
+            plain, api = runs["plain"], runs["api"]
             (plain_rate, plain_p99), (api_rate, api_p99) = medians(plain), medians(api)
             ratios = sorted(a[0] / p[0] for p, a in zip(plain, api, strict=True))
     finally:
@@ -95,9 +91,6 @@ def main():
     print(f"ratio DRF / plain: {total:.2f}  (median of rounds {statistics.median(ratios):.2f}; per round: "
           f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.8, p99 < 40 ms on PostgreSQL)")
 
-
-def medians(results: list[tuple[float, float]]) -> tuple[float, float]:
-    return statistics.median(r for r, _ in results), statistics.median(p for _, p in results)
 
 
 if __name__ == "__main__":

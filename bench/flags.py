@@ -1,6 +1,6 @@
 """Flag checks: cost per is_enabled() call (shared Redis cache vs local memory; memo fresh, memo expired
 and answered while a background thread re-reads it, and a synchronous read), and requests/s of one view
-checking 5 flags vs the same view checking none (gunicorn, 2 workers, loopback, alternating rounds, same
+checking 5 flags vs the same view checking none (gunicorn, 2 workers, loopback, alternating (ABBA) rounds, same
 run), in a throwaway database and its own cache prefix.
 
     .venv/bin/python bench/flags.py [--seconds 3] [--rounds 3] [--clients 8]
@@ -9,7 +9,6 @@ run), in a throwaway database and its own cache prefix.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.jobs import scratch_dir, throwaway_database  # noqa: E402
-from bench.loadgen import gunicorn, load  # noqa: E402
+from bench.loadgen import alternating, gunicorn, load, medians  # noqa: E402
 
 
 def per_call(iterations: int = 20000) -> dict[str, float]:
@@ -70,10 +69,9 @@ def main():
     try:
         with gunicorn(dict(os.environ), tmp, ready_path="/none") as port:
             load(port, "/none", 1, args.clients), load(port, "/five", 1, args.clients)  # warm up
-            none, five = [], []
-            for _ in range(args.rounds):  # alternating: drift on a shared machine hits both sides alike
-                none.append(load(port, "/none", args.seconds, args.clients))
-                five.append(load(port, "/five", args.seconds, args.clients))
+            runs = alternating(port, {"none": ("/none", None), "five": ("/five", None)}, args.rounds, args.seconds,
+                               args.clients)
+            none, five = runs["none"], runs["five"]
         costs = per_call()
     finally:
         if not os.environ.get("REDIS_URL"):
@@ -90,9 +88,6 @@ def main():
     print(f"ratio five / none: {five_rate / none_rate:.2f}  (per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
           f"goal >= 0.90)")
 
-
-def medians(runs):
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ keep-alive GETs from several client threads."""
 
 import http.client
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -58,3 +59,20 @@ def load(port: int, path: str, seconds: float, clients: int, headers: dict | Non
     [t.join() for t in threads]
     all_latencies = sorted(x for per in latencies for x in per)
     return sum(done) / seconds, all_latencies[int(len(all_latencies) * 0.99)] * 1000
+
+
+def alternating(port: int, sides: dict[str, tuple[str, dict | None]], rounds: int, seconds: float,
+                clients: int) -> dict[str, list[tuple[float, float]]]:
+    """Each side's load() of its (path, headers) for `rounds` rounds, the sides' order reversed every other
+    round (ABBA), so drift on a shared machine, and going first or second, hit every side alike."""
+    results, order = {name: [] for name in sides}, list(sides)
+    for n in range(rounds):
+        for name in order if n % 2 == 0 else order[::-1]:
+            path, headers = sides[name]
+            results[name].append(load(port, path, seconds, clients, headers))
+    return results
+
+
+def medians(results: list[tuple[float, float]]) -> tuple[float, float]:
+    """(median rate, median p99) of load() results."""
+    return statistics.median(rate for rate, _ in results), statistics.median(p99 for _, p99 in results)
