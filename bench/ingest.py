@@ -18,6 +18,8 @@ import statistics
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -35,8 +37,11 @@ EVENTS = ["beats estimates and raises guidance", "misses revenue forecast, share
           "reports record quarterly profit"]
 
 
-def build_feed(feed: int, items: int, round_: int = 0) -> bytes:
-    """Feed `feed` of round `round_`: its stories are new (links and titles of their own), as a poll's are."""
+def build_feed(feed: int, items: int, round_: int = 0, now: datetime | None = None) -> bytes:
+    """Feed `feed` of round `round_`: its stories are new (links and titles of their own), as a poll's are,
+    and dated in the hours before `now` (default: the current time), so that the title dedupe and the
+    novelty index see them in their 48 h / 72 h windows, as they see a live feed's."""
+    now = now or datetime.now(UTC)
     entries = []
     for i in range(items):
         company, event = COMPANIES[(feed + i) % len(COMPANIES)], EVENTS[(feed * 7 + i) % len(EVENTS)]
@@ -48,7 +53,7 @@ def build_feed(feed: int, items: int, round_: int = 0) -> bytes:
             f"<item><title>{title.replace('&', '&amp;')}</title>"
             f"<link>https://news{feed}.example.com/{round_}/story/{i}?utm_source=rss</link>"
             f"<guid>https://news{feed}.example.com/{round_}/story/{i}</guid><description>{summary}</description>"
-            f"<pubDate>Fri, 20 Nov 2026 {8 + i % 10:02d}:{i % 60:02d}:00 +0000</pubDate></item>"
+            f"<pubDate>{format_datetime(now - timedelta(minutes=(feed * items + i) % 600))}</pubDate></item>"
         )
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench feed {feed}</title>'
             f"<link>https://news{feed}.example.com/</link><description>bench</description>{''.join(entries)}"
