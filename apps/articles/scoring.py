@@ -5,10 +5,13 @@ of 12 (the default threshold) needs several strong components at once.
 """
 
 import re
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
+
+import numpy
 
 from apps.articles import lexicon
 from apps.articles.canonical import title_words
@@ -16,6 +19,7 @@ from apps.articles.tickers import TickerMatch, symbol_table
 
 NOVELTY_WINDOW_HOURS = 72
 COMMON_SHARE = 0.05  # a bigram in more than 5% of recent titles is boilerplate for novelty
+SET_BY_SET = 48  # up to this many candidate titles, NoveltyIndex compares sets; beyond, numpy counts
 
 # One pass over the text finds every catalyst phrase; a phrase may count for several types.
 _CATALYST_KINDS: dict[str, list[str]] = {}
@@ -86,11 +90,13 @@ def shingles(title: str) -> frozenset[str]:
 
 class NoveltyIndex:
     """Titles of the last 72 h as word-bigram sets; novelty = 5 x (1 - best Jaccard similarity).
-    An inverted index (bigram -> titles holding it) limits each comparison to titles sharing a bigram."""
+    An inverted index (bigram -> positions of the titles holding it, ascending) limits each comparison
+    to the titles sharing a bigram (see `similarity`)."""
 
     def __init__(self, titles=()):
         self._sets: list[frozenset[str]] = []
-        self._holders: dict[str, list[int]] = defaultdict(list)
+        self._sizes = array("I")  # each title's bigram count, by position
+        self._holders: dict[str, array] = defaultdict(lambda: array("i"))
         for title in titles:
             self.add(title)
 
@@ -98,7 +104,10 @@ class NoveltyIndex:
         s = shingles(title)
         if s:
             position = len(self._sets)
+            # The size before the holder lists: a reader (another store thread) that finds this position
+            # in a holder list finds its size too, as it copies the sizes after the holder lists.
             self._sets.append(s)
+            self._sizes.append(len(s))
             for shingle in s:
                 self._holders[shingle].append(position)
 
@@ -109,15 +118,32 @@ class NoveltyIndex:
         """The best Jaccard similarity of the title's bigrams with any indexed title (0..1).
 
         Candidates are the titles sharing a bigram that is not boilerplate (held by more than
-        COMMON_SHARE of a window of 50+ titles, like "shares fall"); each is then compared exactly.
-        Titles sharing nothing but boilerplate are not the same story."""
+        COMMON_SHARE of a window of 50+ titles, like "shares fall"); each is then compared exactly, on
+        all its bigrams. Titles sharing nothing but boilerplate are not the same story.
+
+        A few candidates are compared set by set. Many (hundreds, in a window of tens of thousands of
+        titles) are counted at once, by numpy: how many of this title's bigrams a title holds is how
+        often its position appears in those bigrams' holder lists, and its size is stored; the float is
+        the same (tests/articles/test_scoring.py compares both ways). The lists are copied (tobytes)
+        before numpy reads them: a store thread adding titles meanwhile never resizes an array numpy holds."""
         mine = shingles(title) if mine is None else mine
         limit = max(50, int(COMMON_SHARE * len(self._sets)))
-        candidates: set[int] = set()
+        rare, common, count = [], [], 0
         for shingle in mine:
             holders = self._holders.get(shingle)
-            if holders and len(holders) <= limit:
-                candidates.update(holders)
+            if holders:
+                if len(holders) <= limit:
+                    rare.append(holders)
+                    count += len(holders)
+                else:
+                    common.append(holders)
+        if not rare:
+            return 0.0
+        if count <= SET_BY_SET:
+            return self._compared(mine, {position for holders in rare for position in holders})
+        return self._counted(len(mine), rare, common)
+
+    def _compared(self, mine: frozenset[str], candidates) -> float:
         best, size, sets = 0.0, len(mine), self._sets
         for i in candidates:
             other = sets[i]
@@ -126,6 +152,16 @@ class NoveltyIndex:
             if similarity > best:
                 best = similarity
         return best
+
+    def _counted(self, size: int, rare: list[array], common: list[array]) -> float:
+        held = [holders.tobytes() for holders in rare]
+        candidates = numpy.frombuffer(b"".join(held), dtype=numpy.int32)
+        if len(held) > 1:  # one list is unique and ascending already
+            candidates = numpy.unique(candidates)
+        every = numpy.frombuffer(b"".join(held + [holders.tobytes() for holders in common]), dtype=numpy.int32)
+        shared = numpy.bincount(every)[candidates]
+        sizes = numpy.frombuffer(self._sizes.tobytes(), dtype=numpy.uint32)[candidates].astype(numpy.int64)
+        return float((shared / (size + sizes - shared)).max())
 
     def novelty(self, title: str, *others: "NoveltyIndex") -> tuple[float, float]:
         """(0-5 novelty, best similarity) against this index and any others."""

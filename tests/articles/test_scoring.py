@@ -35,6 +35,41 @@ def test_novelty_compares_with_recent_titles_not_age():
     assert same == 0 and 0 < similar < 5 and different == 5 and 0 < similarity < 1
 
 
+def test_novelty_counts_many_candidates_to_the_same_similarity_as_comparing_sets():
+    """Past SET_BY_SET candidate titles the shared bigrams are counted from the inverted index (numpy);
+    the result must be the exact Jaccard a title-by-title comparison gives, boilerplate bigrams (held by
+    more than COMMON_SHARE of the window) included in the comparison though they pick no candidate."""
+    import random
+
+    rng = random.Random(7)
+    companies = [f"company{n}" for n in range(12)]
+    verbs = ["beats", "misses", "raises", "cuts", "wins", "loses"]
+    objects = ["guidance", "estimates", "contract", "approval", "lawsuit", "buyback", "dividend", "outlook"]
+
+    def headline():
+        words = [rng.choice(companies), rng.choice(verbs), rng.choice(objects), "shares", "rise"]
+        return " ".join(words + [f"tag{rng.randrange(400)}" for _ in range(rng.randrange(3))])
+
+    titles = [headline() for _ in range(3000)]
+    index = scoring.NoveltyIndex(titles)
+    sets = [scoring.shingles(title) for title in titles]
+    held: dict[str, int] = {}
+    for bigrams in sets:
+        for bigram in bigrams:
+            held[bigram] = held.get(bigram, 0) + 1
+    limit = max(50, int(scoring.COMMON_SHARE * len(sets)))
+    counted = 0
+    for probe in [headline() for _ in range(200)]:
+        mine = scoring.shingles(probe)
+        rare = {bigram for bigram in mine if 0 < held.get(bigram, 0) <= limit}
+        candidates = [other for other in sets if rare & other]
+        counted += len(candidates) > scoring.SET_BY_SET
+        expected = max((len(mine & other) / len(mine | other) for other in candidates), default=0.0)
+        assert index.similarity(probe) == expected, probe
+    assert counted > 100  # most probes took the counting path
+    assert held["shares rise"] > limit  # a boilerplate bigram every title shares, in every comparison
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&output=atom", 5),
     ("https://investor.apple.com/rss", 5),
