@@ -27,35 +27,48 @@ class RecentTitles:
         rollbacks, a row that committed after a later id was read) the index is rebuilt. Titles that
         leave the window meanwhile are not a disagreement (they count until the next rebuild, at most
         REBUILD_EVERY later): with a steady stream of news some leave between any two polls, and a
-        rebuild re-reads the whole window."""
+        rebuild re-reads the whole window.
+
+        While another thread (a poll job's other store thread) is reading the new rows, a call returns
+        the index as it stands rather than waiting for that read: it lacks only the rows committed
+        since, as an index read a moment earlier would."""
         since = now - timedelta(hours=NOVELTY_WINDOW_HOURS)
         window = Article.objects.filter(published_at__gte=since).order_by()
-        with self._lock:
-            fresh = self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY
-            if fresh:
-                # The new rows, each with the window's count: one round trip; with no new row, the count
-                # alone (a deletion or a rollback meanwhile must not leave its titles counting).
-                count = Subquery(window.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
-                new = list(window.filter(pk__gt=self._last_id).annotate(in_window=count)
-                           .values_list("pk", "title", "published_at", "in_window"))
-                in_window = new[0][3] if new else window.count()
-                still_in = len(self._published) - bisect_left(self._published, since)
-                if still_in + len(new) == in_window:
-                    self._add(row[:3] for row in new)
-                    return self._index
-            # The newest id of the whole table, read first, is where the next call's "new rows" start: older
-            # rows outside the window never enter it, and an empty or quiet window would otherwise leave
-            # that bound at 0 (a scan of every row since the first, each call). A row that commits late
-            # under a lower id is one the count check notices.
-            newest = Article.objects.aggregate(newest=Max("pk"))["newest"] or 0
-            self._index, self._published, self._last_id = NoveltyIndex(), [], newest
-            self._add(window.values_list("pk", "title", "published_at"))
-            self._built_at = now
+        if not self._lock.acquire(blocking=self._index is None):
             return self._index
+        try:
+            return self._refreshed(now, since, window)
+        finally:
+            self._lock.release()
 
-    def _add(self, rows) -> None:
+    def _refreshed(self, now: datetime, since: datetime, window) -> NoveltyIndex:
+        fresh = self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY
+        if fresh:
+            # The new rows, each with the window's count: one round trip; with no new row, the count
+            # alone (a deletion or a rollback meanwhile must not leave its titles counting).
+            count = Subquery(window.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+            new = list(window.filter(pk__gt=self._last_id).annotate(in_window=count)
+                       .values_list("pk", "title", "published_at", "in_window"))
+            in_window = new[0][3] if new else window.count()
+            still_in = len(self._published) - bisect_left(self._published, since)
+            if still_in + len(new) == in_window:
+                self._add(row[:3] for row in new)
+                return self._index
+        # The newest id of the whole table, read first, is where the next call's "new rows" start: older
+        # rows outside the window never enter it, and an empty or quiet window would otherwise leave
+        # that bound at 0 (a scan of every row since the first, each call). A row that commits late
+        # under a lower id is one the count check notices.
+        newest = Article.objects.aggregate(newest=Max("pk"))["newest"] or 0
+        # Built aside, then swapped in: a thread that does not wait (above) gets a whole index.
+        index, self._published, self._last_id = NoveltyIndex(), [], newest
+        self._add(window.values_list("pk", "title", "published_at"), index)
+        self._index, self._built_at = index, now
+        return self._index
+
+    def _add(self, rows, index: NoveltyIndex | None = None) -> None:
+        index = self._index if index is None else index
         for pk, title, published_at in rows:
-            self._index.add(title)
+            index.add(title)
             insort(self._published, published_at)
             self._last_id = max(self._last_id, pk)
 

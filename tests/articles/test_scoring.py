@@ -124,3 +124,28 @@ def test_recent_titles_follow_the_window_without_rereading_it(django_assert_num_
     factories.article("Umbrella opens a new plant", published_at=now)
     with django_assert_num_queries(1):
         assert recent.index(now + timedelta(minutes=7)).similarity("Umbrella opens a new plant") == 1
+
+
+@pytest.mark.django_db
+def test_recent_titles_do_not_wait_for_another_threads_read():
+    """A poll job's store threads share the index: while one reads the new rows (holding the lock), another
+    gets the index as it stands at once; the next call that takes the lock reads what it missed."""
+    import threading
+
+    from django.utils import timezone
+
+    from apps.articles.recent import RecentTitles
+    from tests import factories
+
+    now = timezone.now()
+    factories.article("Globex recalls its blenders", published_at=now)
+    recent = RecentTitles()
+    built = recent.index(now)
+    factories.article("Initech beats estimates", published_at=now)
+    with recent._lock:  # another thread is mid-read
+        outcome = []
+        reader = threading.Thread(target=lambda: outcome.append(recent.index(now)))
+        reader.start()
+        reader.join(timeout=5)  # a reader that waited for the lock would still be waiting
+        assert outcome == [built] and len(built) == 1
+    assert len(recent.index(now)) == 2 and built.similarity("Initech beats estimates") == 1
