@@ -110,7 +110,9 @@ class ArticleQuerySet(models.QuerySet):
 
 
 class Article(models.Model):
-    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    # No index of its own: article_source_pub_idx (source, -published_at) leads with it.
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles",
+                               db_index=False)
     url = models.URLField(max_length=2000, help_text="Canonical URL: lower-cased host, no fragment or tracking.")
     url_hash = models.CharField(max_length=64, unique=True)
     title = models.CharField(max_length=1000)
@@ -146,7 +148,8 @@ class Article(models.Model):
 class ArticleTicker(models.Model):
     """One row per ticker an article mentions: what the ticker filters and signals join on."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticker_rows")
+    # No index of its own: the unique constraint's (article, symbol) leads with it.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticker_rows", db_index=False)
     symbol = models.CharField(max_length=12)
     confidence = models.FloatField()
 
