@@ -28,13 +28,15 @@ def pytest_sessionfinish(session, exitstatus):
 def _isolated_cache():
     """Every test starts with an empty cache (only this suite's keys, by prefix, are removed: metering
     counters included), no remembered flag states and no remembered role permissions (user ids are
-    reused between tests)."""
+    reused between tests), and no novelty index (it would hold the titles of rows rolled back since)."""
+    from apps.articles.recent import recent_titles
     from apps.billing.permissions import clear_permission_cache
     from apps.flags.checks import clear_local_cache
 
     cache.delete_pattern("*")
     clear_local_cache()
     clear_permission_cache()
+    recent_titles.reset()
     yield
 
 

@@ -149,3 +149,29 @@ def test_recent_titles_do_not_wait_for_another_threads_read():
         reader.join(timeout=5)  # a reader that waited for the lock would still be waiting
         assert outcome == [built] and len(built) == 1
     assert len(recent.index(now)) == 2 and built.similarity("Initech beats estimates") == 1
+
+
+@pytest.mark.django_db
+def test_recent_titles_count_the_window_at_most_every_check_interval(django_assert_num_queries):
+    """Within CHECK_EVERY a call only reads the new rows (a count reads the whole 72 h window); the next
+    call after it counts, and a row deleted meanwhile stops counting then."""
+    from django.utils import timezone
+
+    from apps.articles.recent import CHECK_EVERY, RecentTitles
+    from tests import factories
+
+    now = timezone.now()
+    factories.article("Globex recalls its blenders", published_at=now)
+    recent = RecentTitles()
+    recent.index(now)
+    Article.objects.filter(title__startswith="Globex").delete()
+    factories.article("Initech beats estimates", published_at=now)
+    soon = now + CHECK_EVERY / 2
+    with django_assert_num_queries(1) as captured:
+        index = recent.index(soon)
+    assert "COUNT" not in captured.captured_queries[0]["sql"].upper()
+    assert len(index) == 2 and index.similarity("Initech beats estimates") == 1
+    later = now + CHECK_EVERY
+    index = recent.index(later)
+    assert len(index) == 1 and index.similarity("Globex recalls its blenders") == 0
+    assert index.similarity("Initech beats estimates") == 1
