@@ -92,6 +92,5 @@ def main():
           f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.8, p99 < 40 ms on PostgreSQL)")
 
 
-
 if __name__ == "__main__":
     main()

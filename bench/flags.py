@@ -89,6 +89,5 @@ def main():
           f"goal >= 0.90)")
 
 
-
 if __name__ == "__main__":
     main()

@@ -36,12 +36,10 @@ class RecentTitles:
         While another thread (a poll job's other store thread) is reading the new rows, a call returns
         the index as it stands rather than waiting for that read: it lacks only the rows committed
         since, as an index read a moment earlier would."""
-        since = now - timedelta(hours=NOVELTY_WINDOW_HOURS)
-        window = Article.objects.filter(published_at__gte=since).order_by()
         if not self._lock.acquire(blocking=self._index is None):
             return self._index
         try:
-            return self._refreshed(now, since, window)
+            return self._refreshed(now)
         finally:
             self._lock.release()
 
@@ -52,7 +50,9 @@ class RecentTitles:
             self._index = self._built_at = self._checked_at = None
             self._published, self._last_id = [], 0
 
-    def _refreshed(self, now: datetime, since: datetime, window) -> NoveltyIndex:
+    def _refreshed(self, now: datetime) -> NoveltyIndex:
+        since = now - timedelta(hours=NOVELTY_WINDOW_HOURS)
+        window = Article.objects.filter(published_at__gte=since).order_by()
         if self._index is not None and self._built_at <= now < self._built_at + REBUILD_EVERY:
             new_rows = window.filter(pk__gt=self._last_id)
             if self._checked_at <= now < self._checked_at + CHECK_EVERY:
