@@ -94,7 +94,9 @@ class NoveltyIndex:
     to the titles sharing a bigram (see `similarity`)."""
 
     def __init__(self, titles=()):
-        self._sets: list[frozenset[str]] = []
+        # Each title's bigrams as a tuple: a tuple of strings leaves the garbage collector's care after its
+        # first collection, a frozenset never does (a full collection would walk every title of the window).
+        self._sets: list[tuple[str, ...]] = []
         self._sizes = array("I")  # each title's bigram count, by position
         self._holders: dict[str, array] = defaultdict(lambda: array("i"))
         for title in titles:
@@ -106,7 +108,7 @@ class NoveltyIndex:
             position = len(self._sets)
             # The size before the holder lists: a reader (another store thread) that finds this position
             # in a holder list finds its size too, as it copies the sizes after the holder lists.
-            self._sets.append(s)
+            self._sets.append(tuple(s))
             self._sizes.append(len(s))
             for shingle in s:
                 self._holders[shingle].append(position)
@@ -147,7 +149,7 @@ class NoveltyIndex:
         best, size, sets = 0.0, len(mine), self._sets
         for i in candidates:
             other = sets[i]
-            shared = len(mine & other)
+            shared = len(mine.intersection(other))
             similarity = shared / (size + len(other) - shared)
             if similarity > best:
                 best = similarity
