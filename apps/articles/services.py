@@ -117,6 +117,10 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     recent = recent_titles.index(fetched_at)
     stored = _ingest_store(fresh, source, fetched_at, result)
     _ingest_score(stored, source, recent, result, queue_analyses, policy or ScoringPolicy.current())
+    # This process's next ingests compare with these titles at once, without waiting for the index's
+    # next read of the database (robust: a committed poll must not fail on the index).
+    titles = [(article.pk, article.title, article.published_at) for article, _ in stored]
+    transaction.on_commit(lambda: recent_titles.stored(titles, fetched_at), robust=True)
     telemetry.ARTICLES_INGESTED.inc(result.new)
     telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
     return result
@@ -220,10 +224,10 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
                   policy: ScoringPolicy) -> None:
     """Score the stored articles, record their tickers, queue analysis of the strong ones."""
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
-    batch = scoring.NoveltyIndex()
+    batch, scored_at = scoring.NoveltyIndex(), timezone.now()
     scores = []  # rows as mappings for bulk.insert: cheaper than model instances
     for article, matches in stored:
-        scores.append(_score_values(article, matches, policy, source, recent, batch))
+        scores.append(_score_values(article, matches, policy, source, recent, batch, scored_at=scored_at))
         batch.add(article.title)
     bulk.insert(ArticleScore, scores, ignore_conflicts=True)
     bulk.insert(ArticleTicker, [{"article_id": a.pk, "symbol": m.symbol, "confidence": m.confidence}
@@ -284,13 +288,13 @@ def insider_transactions_record(*, articles: list[Article]) -> list[InsiderTrans
 
 
 def _score_values(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
-                  *novelty: scoring.NoveltyIndex) -> dict:
-    """The article's ArticleScore, as field values."""
+                  *novelty: scoring.NoveltyIndex, scored_at: datetime | None = None) -> dict:
+    """The article's ArticleScore, as field values (`scored_at`: now, unless a batch has one time)."""
     credibility = source.credibility if source else scoring.default_credibility(article.url)
     parts = scoring.score_text(article.title, article.summary, credibility, matches, *novelty)
     return {"article_id": article.pk, "catalyst": parts.catalyst, "novelty": parts.novelty,
             "credibility": parts.credibility, "sentiment": parts.sentiment, "liquidity": parts.liquidity,
-            "total": parts.total(policy), "details": parts.details, "scored_at": timezone.now()}
+            "total": parts.total(policy), "details": parts.details, "scored_at": scored_at or timezone.now()}
 
 
 def article_rescore(*, articles: list[Article], policy: ScoringPolicy | None = None) -> int:

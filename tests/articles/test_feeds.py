@@ -45,15 +45,16 @@ def test_rss_items_become_scored_articles(httpserver):
     assert source.last_success_at and source.consecutive_failures == 0 and source.feed_title == "Test Wire"
 
 
-def test_novelty_falls_for_a_story_seen_before(httpserver):
+def test_novelty_falls_for_a_story_seen_before(httpserver, django_capture_on_commit_callbacks):
     httpserver.expect_ordered_request("/feed").respond_with_data(rss([
         {"title": "Acme wins large defense contract from the Army", "link": "https://a.example.com/1"},
         {"title": "Acme wins large defense contract from the Navy", "link": "https://a.example.com/2"}]))
     httpserver.expect_ordered_request("/feed").respond_with_data(rss([
         {"title": "Acme wins large defense contract from the Air Force", "link": "https://a.example.com/3"}]))
     source = _source(httpserver)
-    _poll(source)
-    _poll(source)
+    for _ in range(2):  # each poll commits (its titles reach the novelty index as they commit)
+        with django_capture_on_commit_callbacks(execute=True):
+            _poll(source)
     novelty = dict(Article.objects.values_list("title", "score__novelty"))
     assert novelty["Acme wins large defense contract from the Army"] == 5
     assert 0 < novelty["Acme wins large defense contract from the Navy"] < 5  # like the Army story of its batch

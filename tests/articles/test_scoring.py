@@ -96,8 +96,14 @@ def test_weighted_total_follows_the_policy():
     assert unit >= policy.alert_threshold == 12
 
 
+@pytest.fixture
+def read_every_call(monkeypatch):
+    """The index reads the database at each call (READ_EVERY is wall-clock time; these tests move `now`)."""
+    monkeypatch.setattr("apps.articles.recent.READ_EVERY", 0.0)
+
+
 @pytest.mark.django_db
-def test_recent_titles_follow_the_window_without_rereading_it(django_assert_num_queries):
+def test_recent_titles_follow_the_window_without_rereading_it(django_assert_num_queries, read_every_call):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -127,7 +133,7 @@ def test_recent_titles_follow_the_window_without_rereading_it(django_assert_num_
 
 
 @pytest.mark.django_db
-def test_recent_titles_do_not_wait_for_another_threads_read():
+def test_recent_titles_do_not_wait_for_another_threads_read(read_every_call):
     """A poll job's store threads share the index: while one reads the new rows (holding the lock), another
     gets the index as it stands at once; the next call that takes the lock reads what it missed."""
     import threading
@@ -152,7 +158,7 @@ def test_recent_titles_do_not_wait_for_another_threads_read():
 
 
 @pytest.mark.django_db
-def test_recent_titles_count_the_window_at_most_every_check_interval(django_assert_num_queries):
+def test_recent_titles_count_the_window_at_most_every_check_interval(django_assert_num_queries, read_every_call):
     """Within CHECK_EVERY a call only reads the new rows (a count reads the whole 72 h window); the next
     call after it counts, and a row deleted meanwhile stops counting then."""
     from django.utils import timezone
@@ -175,3 +181,36 @@ def test_recent_titles_count_the_window_at_most_every_check_interval(django_asse
     index = recent.index(later)
     assert len(index) == 1 and index.similarity("Globex recalls its blenders") == 0
     assert index.similarity("Initech beats estimates") == 1
+
+
+@pytest.mark.django_db
+def test_recent_titles_hold_what_this_process_stored_and_read_the_others_at_most_every_read_interval(
+        django_assert_num_queries, monkeypatch):
+    """Rows this process committed (`stored`) count at once, with no query; rows another process committed
+    wait for the next read, at most READ_EVERY later; a row both stored and read is indexed once."""
+    import time
+
+    from django.utils import timezone
+
+    from apps.articles import recent as recent_module
+    from apps.articles.recent import RecentTitles
+    from tests import factories
+
+    monkeypatch.setattr(recent_module, "READ_EVERY", 0.2)
+    now = timezone.now()
+    recent = RecentTitles()
+    recent.index(now)
+    mine = factories.article("Globex recalls its blenders", published_at=now)  # committed by this process
+    theirs = factories.article("Initech beats estimates", published_at=now)  # by another
+    with django_assert_num_queries(0):
+        recent.stored([(mine.pk, mine.title, mine.published_at)], now)
+        index = recent.index(now)
+    assert len(index) == 1 and index.similarity("Globex recalls its blenders") == 1
+    assert index.similarity("Initech beats estimates") == 0  # not read yet
+    time.sleep(0.25)
+    with django_assert_num_queries(1):
+        index = recent.index(now)
+    assert index.similarity("Initech beats estimates") == 1
+    assert len(index) == 2  # the stored row, returned by the read too, is not indexed twice
+    recent.stored([(theirs.pk, theirs.title, theirs.published_at)], now)  # stored after a read found it
+    assert len(recent.index(now)) == 2
