@@ -21,7 +21,7 @@ from django.utils import timezone
 from apps.articles import feeds
 from apps.articles.feeds import reddit, sec, x
 from apps.articles.models import ScoringPolicy, Source, SourceKind
-from apps.articles.services import article_ingest
+from apps.articles.services import BatchRefused, IngestResult, article_ingest
 from apps.jobs import context as jobs_context
 from apps.jobs.enqueue import enqueue_many
 from newstunneler import telemetry
@@ -243,20 +243,32 @@ def _store(source: Source, fetched: feeds.Fetched | feeds.ParsedFeed | Exception
             telemetry.FEED_ERRORS.labels(exc.kind).inc()
         source_record_failure(source=source, kind=exc.kind, message=exc.message, now=now)
         return PollResult(source.pk, "failed", error=str(exc))
-    with transaction.atomic():
-        # Posts and filings are not sent to the analysers: posts feed social sentiment, filings make
-        # their own signals (insider transactions).
-        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now,
-                                queue_analyses=source.kind == SourceKind.RSS, policy=policy)
-        if ingest.invalid:
-            note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
-            parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
-        _record_success(source, fetched, parsed, now, ingest.new)
+    try:
+        ingest = _ingest(source, fetched, parsed, now, policy, savepoint=False)
+    except BatchRefused:
+        # A row the database refused spoiled the first attempt (made without a savepoint around its
+        # batch, two round trips fewer): rolled back whole; this one stores the rest and names that row.
+        ingest = _ingest(source, fetched, parsed, now, policy, savepoint=True)
     skipped = parsed.skipped + ingest.invalid
     logger.info("source_polled", source_id=source.pk, new=ingest.new, duplicates=ingest.duplicates,
                 skipped=skipped, redated=parsed.redated or None, warning=parsed.warning or None)
     return PollResult(source.pk, "ok", new=ingest.new, duplicates=ingest.duplicates, skipped=skipped,
                       warning=parsed.warning, analyses_queued=ingest.analyses_queued)
+
+
+def _ingest(source: Source, fetched: feeds.Fetched | None, parsed: feeds.ParsedFeed, now: datetime,
+            policy: ScoringPolicy, savepoint: bool) -> IngestResult:
+    """The entries and the source's success, in one transaction."""
+    with transaction.atomic():
+        # Posts and filings are not sent to the analysers: posts feed social sentiment, filings make
+        # their own signals (insider transactions).
+        ingest = article_ingest(source=source, entries=parsed.entries, fetched_at=now,
+                                queue_analyses=source.kind == SourceKind.RSS, policy=policy, savepoint=savepoint)
+        if ingest.invalid:
+            note = f"{ingest.invalid} entr{'y' if ingest.invalid == 1 else 'ies'} not stored ({ingest.invalid_reason})"
+            parsed.warning = "; ".join(filter(None, [note, parsed.warning]))[:2000]
+        _record_success(source, fetched, parsed, now, ingest.new)
+    return ingest
 
 
 # --- Recording the outcome on the source ---------------------------------------------------------

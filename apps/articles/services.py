@@ -1,6 +1,7 @@
 """Every write of the articles app: sources, polling, ingest, scoring and analysis."""
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -92,6 +93,10 @@ class IngestResult:
         self.invalid_reason = self.invalid_reason or reason[:500]
 
 
+class BatchRefused(Exception):
+    """The database refused a batch inserted without a savepoint: the transaction must be rolled back."""
+
+
 @dataclass
 class _Candidate:
     entry: feeds.Entry
@@ -101,12 +106,18 @@ class _Candidate:
 
 
 def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched_at: datetime,
-                   queue_analyses: bool = True, policy: ScoringPolicy | None = None) -> IngestResult:
+                   queue_analyses: bool = True, policy: ScoringPolicy | None = None,
+                   savepoint: bool = True) -> IngestResult:
     """Store new entries in bulk, skipping known URLs and a same-titled story seen in the last 48 h;
     score each new article and queue analysis of those at or above the policy threshold (unless
     `queue_analyses` is False: imports). A bad entry (an unusable URL, a row the database refuses)
     loses only itself: it is counted in `invalid`. `policy`: the scoring policy, if the caller read it
-    already (a batch of polls reads it once)."""
+    already (a batch of polls reads it once).
+
+    `savepoint=False` (a caller that can start again, see polling._store): the batch is inserted
+    without a savepoint around it (two round trips fewer), so a row the database refuses raises
+    BatchRefused, its transaction spoiled; the caller rolls it back and calls again with
+    `savepoint=True`, which stores the rest and names the refused row."""
     result = IngestResult()
     candidates = _ingest_candidates(entries, result)
     fresh = _ingest_fresh(candidates, fetched_at, result)
@@ -115,7 +126,7 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
         return result
     # Read before inserting: this batch must not find itself among the "recent" titles.
     recent = recent_titles.index(fetched_at)
-    stored = _ingest_store(fresh, source, fetched_at, result)
+    stored = _ingest_store(fresh, source, fetched_at, result, savepoint)
     _ingest_score(stored, source, recent, result, queue_analyses, policy or ScoringPolicy.current())
     # This process's next ingests compare with these titles at once, without waiting for the index's
     # next read of the database (robust: a committed poll must not fail on the index).
@@ -185,9 +196,10 @@ def _tickers(entry: feeds.Entry, platform: str) -> list[TickerMatch]:
 
 
 def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source | None, fetched_at: datetime,
-                  result: IngestResult) -> list[tuple[Article, list[TickerMatch]]]:
+                  result: IngestResult, savepoint: bool = True) -> list[tuple[Article, list[TickerMatch]]]:
     """Insert in one statement; if the database refuses the batch, row by row so that a bad row loses
-    only itself. Returns the rows this call stored (with their ids)."""
+    only itself (without `savepoint`, the refusal is raised: see article_ingest). Returns the rows this
+    call stored (with their ids)."""
     for article, _ in fresh:
         article.source = source
     # In the order of the unique key: two pollers storing the same URLs (one job's store threads, or two
@@ -195,9 +207,12 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
     articles = sorted((article for article, _ in fresh), key=lambda article: article.url_hash)
     refused, ids = 0, {}
     try:
-        with transaction.atomic():  # a savepoint: a refused batch must not spoil the caller's transaction
+        # A savepoint: a refused batch must not spoil the caller's transaction (unless it starts again).
+        with transaction.atomic() if savepoint else nullcontext():
             ids = dict(bulk.insert(Article, articles, ignore_conflicts=True, returning=("url_hash", "id")))
-    except DatabaseError:
+    except DatabaseError as exc:
+        if not savepoint:
+            raise BatchRefused(str(exc)) from exc
         for article in articles:
             try:
                 with transaction.atomic():

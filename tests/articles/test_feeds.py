@@ -300,3 +300,60 @@ def test_hostile_entries_lose_only_themselves(httpserver):
     assert "1 entry not stored (unusable URL 'https://h.example.com:99999/2'" in source.last_warning
     assert nul_result.status == "ok" and nul_result.new == 2
     assert {"Title with a NUL inside", "Neighbour of the NUL"} <= set(Article.objects.values_list("title", flat=True))
+
+
+_REFUSE = {  # a row the database itself refuses (the feed layer lets nothing through that a column would)
+    "sqlite": ["CREATE TRIGGER refuse_title BEFORE INSERT ON articles_article WHEN NEW.title = 'Refused story' "
+               "BEGIN SELECT RAISE(ABORT, 'title refused by a test trigger'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_title() RETURNS trigger AS $$ BEGIN IF NEW.title = 'Refused story' THEN "
+        "RAISE EXCEPTION 'title refused by a test trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_title BEFORE INSERT ON articles_article FOR EACH ROW EXECUTE FUNCTION refuse_title()"],
+}
+_UNREFUSE = {"sqlite": ["DROP TRIGGER refuse_title"],
+             "postgresql": ["DROP TRIGGER refuse_title ON articles_article", "DROP FUNCTION refuse_title()"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_the_database_refuses_loses_only_itself_and_a_poll_needs_no_savepoint_otherwise(httpserver):
+    """A poll stores its batch without a savepoint around it (two round trips fewer): when the database
+    refuses a row, that attempt is rolled back whole and the second stores the rest, row by row, naming
+    the refused one; nothing of the first attempt is left behind."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.articles.models import ArticleScore, ArticleTicker
+    from apps.jobs.models import Job
+
+    httpserver.expect_request("/feed").respond_with_data(rss([
+        {"title": "Apple (NASDAQ: AAPL) beats estimates and raises guidance", "link": "https://r.example.com/1"},
+        {"title": "Refused story", "link": "https://r.example.com/2"},
+        {"title": "Pfizer (NYSE: PFE) wins FDA approval for new therapy", "link": "https://r.example.com/3"}]))
+    httpserver.expect_request("/plain").respond_with_data(rss([
+        {"title": "Tesla (NASDAQ: TSLA) recalls its cars", "link": "https://r.example.com/4"}]))
+    with connection.cursor() as cursor:
+        for statement in _REFUSE[connection.vendor]:
+            cursor.execute(statement)
+    try:
+        plain = _source(httpserver, "/plain")
+        with CaptureQueriesContext(connection) as queries:
+            assert _poll(plain).new == 1
+        assert not [q for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+        source = _source(httpserver)
+        result = _poll(source)
+    finally:
+        with connection.cursor() as cursor:
+            for statement in _UNREFUSE[connection.vendor]:
+                cursor.execute(statement)
+    assert (result.status, result.new) == ("ok", 2)
+    assert "1 entry not stored (the database refused 'https://r.example.com/2'" in source.last_warning
+    assert "title refused by a test trigger" in source.last_warning
+    stored = Article.objects.filter(source=source)
+    assert sorted(stored.values_list("url", flat=True)) == ["https://r.example.com/1", "https://r.example.com/3"]
+    assert source.articles_ingested == 2 and source.consecutive_failures == 0
+    # One score, one set of ticker rows and at most one analysis job per stored article: none twice.
+    assert ArticleScore.objects.filter(article__source=source).count() == 2
+    assert sorted(ArticleTicker.objects.filter(article__source=source).values_list("symbol", flat=True)) == ["AAPL", "PFE"]
+    ids = {str(pk) for pk in stored.values_list("pk", flat=True)}
+    analyses = [job.args[0] for job in Job.objects.filter(actor="analyze_article")]
+    assert len(analyses) == len(set(analyses)) and {str(a) for a in analyses} <= ids | {str(plain.articles.get().pk)}
