@@ -19,7 +19,7 @@ REBUILD_EVERY = timedelta(minutes=10)  # so titles leaving the window stop count
 CHECK_EVERY = timedelta(seconds=30)
 # How often the database is asked for the titles other processes stored (wall-clock seconds): an ingest
 # within this of the last read scores against the index as it stands, which holds what this process
-# stored meanwhile (`stored`). A query per ingest cost about a tenth of a poll's CPU time.
+# stored meanwhile (`stored`). A query per ingest cost about a twentieth of a poll's CPU time.
 READ_EVERY = 1.0
 
 
