@@ -118,23 +118,41 @@ def article_ingest(*, source: Source | None, entries: list[feeds.Entry], fetched
     without a savepoint around it (two round trips fewer), so a row the database refuses raises
     BatchRefused, its transaction spoiled; the caller rolls it back and calls again with
     `savepoint=True`, which stores the rest and names the refused row."""
-    result = IngestResult()
-    candidates = _ingest_candidates(entries, result)
-    fresh = _ingest_fresh(candidates, fetched_at, result)
-    if not fresh:
-        telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
-        return result
-    # Read before inserting: this batch must not find itself among the "recent" titles.
-    recent = recent_titles.index(fetched_at)
-    stored = _ingest_store(fresh, source, fetched_at, result, savepoint)
-    _ingest_score(stored, source, recent, result, queue_analyses, policy or ScoringPolicy.current())
-    # This process's next ingests compare with these titles at once, without waiting for the index's
-    # next read of the database (robust: a committed poll must not fail on the index).
-    titles = [(article.pk, article.title, article.published_at) for article, _ in stored]
-    transaction.on_commit(lambda: recent_titles.stored(titles, fetched_at), robust=True)
-    telemetry.ARTICLES_INGESTED.inc(result.new)
-    telemetry.ARTICLE_DUPLICATES.inc(result.duplicates)
-    return result
+    return articles_ingest(batches=[(source, entries)], fetched_at=fetched_at, queue_analyses=queue_analyses,
+                           policy=policy, savepoint=savepoint)[0]
+
+
+def articles_ingest(*, batches: list[tuple[Source | None, list[feeds.Entry]]], fetched_at: datetime,
+                    queue_analyses: bool = True, policy: ScoringPolicy | None = None,
+                    savepoint: bool = True) -> list[IngestResult]:
+    """`article_ingest` for several sources' entries at once (a poll's sources that answered together):
+    one look-up, one insert per table and one analysis fan-out for all, one result per (source, entries)
+    in their order. The same as ingesting them one after another: a URL or a title an earlier batch has
+    is a duplicate in a later one, and a later batch's novelty counts the earlier ones' titles."""
+    results = [IngestResult() for _ in batches]
+    candidates: dict[str, _Candidate] = {}
+    owner: dict[str, int] = {}  # url hash -> the batch it is stored for
+    for n, (_, entries) in enumerate(batches):
+        for key, candidate in _ingest_candidates(entries, results[n]).items():
+            if key in owner:  # an earlier batch has it
+                results[n].duplicates += 1
+            else:
+                candidates[key], owner[key] = candidate, n
+    fresh = _ingest_fresh(candidates, fetched_at, [results[owner[key]] for key in candidates],
+                          [batches[owner[key]][0] for key in candidates])
+    if fresh:
+        # Read before inserting: this batch must not find itself among the "recent" titles.
+        recent = recent_titles.index(fetched_at)
+        stored = _ingest_store(fresh, {key: results[n] for key, n in owner.items()}, savepoint)
+        _ingest_score(stored, recent, {key: results[n] for key, n in owner.items()}, queue_analyses,
+                      policy or ScoringPolicy.current())
+        # This process's next ingests compare with these titles at once, without waiting for the index's
+        # next read of the database (robust: a committed poll must not fail on the index).
+        titles = [(article.pk, article.title, article.published_at) for article, _ in stored]
+        transaction.on_commit(lambda: recent_titles.stored(titles, fetched_at), robust=True)
+    telemetry.ARTICLES_INGESTED.inc(sum(result.new for result in results))
+    telemetry.ARTICLE_DUPLICATES.inc(sum(result.duplicates for result in results))
+    return results
 
 
 def _ingest_candidates(entries: list[feeds.Entry], result: IngestResult) -> dict[str, _Candidate]:
@@ -157,9 +175,10 @@ def _ingest_candidates(entries: list[feeds.Entry], result: IngestResult) -> dict
     return candidates
 
 
-def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
-                  result: IngestResult) -> list[tuple[Article, list[TickerMatch]]]:
-    """Unsaved articles for the candidates not known by URL, nor by a same title seen in the last 48 h."""
+def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime, results: list[IngestResult],
+                  sources: list[Source | None]) -> list[tuple[Article, list[TickerMatch]]]:
+    """Unsaved articles for the candidates not known by URL, nor by a same title seen in the last 48 h
+    (`results` and `sources`: each candidate's, in their order)."""
     # One query for both (each branch of the OR on its own index): known URLs, and titles seen lately.
     fingerprints, since = {c.fingerprint for c in candidates.values()}, fetched_at - DUPLICATE_TITLE_WINDOW
     known, seen_titles = set(), set()
@@ -171,7 +190,7 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
         if fingerprint in fingerprints and published_at >= since:
             seen_titles.add(fingerprint)
     fresh = []
-    for candidate in candidates.values():
+    for candidate, result, source in zip(candidates.values(), results, sources, strict=True):
         if candidate.url_hash in known or candidate.fingerprint in seen_titles:
             result.duplicates += 1
             continue
@@ -180,7 +199,7 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime,
         platform = entry.meta.get("platform", Platform.NEWS)
         matches = _tickers(entry, platform)
         fresh.append((Article(
-            url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
+            source=source, url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
             title_fingerprint=candidate.fingerprint, summary=entry.summary, tickers=[m.as_dict() for m in matches],
             published_at=entry.published_at, fetched_at=fetched_at, platform=platform, meta=entry.meta,
         ), matches))
@@ -195,17 +214,15 @@ def _tickers(entry: feeds.Entry, platform: str) -> list[TickerMatch]:
     return resolve_social(text) if platform in SOCIAL_PLATFORMS else resolve(text)
 
 
-def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source | None, fetched_at: datetime,
-                  result: IngestResult, savepoint: bool = True) -> list[tuple[Article, list[TickerMatch]]]:
+def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], results: dict[str, IngestResult],
+                  savepoint: bool = True) -> list[tuple[Article, list[TickerMatch]]]:
     """Insert in one statement; if the database refuses the batch, row by row so that a bad row loses
     only itself (without `savepoint`, the refusal is raised: see article_ingest). Returns the rows this
-    call stored (with their ids)."""
-    for article, _ in fresh:
-        article.source = source
+    call stored (with their ids). `results`: each article's, by its URL hash."""
     # In the order of the unique key: two pollers storing the same URLs (one job's store threads, or two
     # workers) then wait on each other's rows in one order, never in a deadlock.
     articles = sorted((article for article, _ in fresh), key=lambda article: article.url_hash)
-    refused, ids = 0, {}
+    refused, ids = set(), {}
     try:
         # A savepoint: a refused batch must not spoil the caller's transaction (unless it starts again).
         with transaction.atomic() if savepoint else nullcontext():
@@ -218,31 +235,33 @@ def _ingest_store(fresh: list[tuple[Article, list[TickerMatch]]], source: Source
                 with transaction.atomic():
                     ids.update(bulk.insert(Article, [article], ignore_conflicts=True, returning=("url_hash", "id")))
             except DatabaseError as exc:
-                refused += 1
-                result.refuse(f"the database refused {article.url[:200]!r}: {exc}")
+                refused.add(article.url_hash)
+                results[article.url_hash].refuse(f"the database refused {article.url[:200]!r}: {exc}")
     # Only the rows this statement inserted come back: one another poller stored at the same moment is
     # not ours to score (it counts as a duplicate).
     stored = []
     for article, matches in fresh:
+        result = results[article.url_hash]
         if article.url_hash in ids:
             article.pk = ids[article.url_hash]
             article._state.adding = False
             stored.append((article, matches))
-    result.new = len(stored)
-    result.duplicates += len(fresh) - len(stored) - refused
-    result.article_ids = [article.pk for article, _ in stored]
+            result.new += 1
+            result.article_ids.append(article.pk)
+        elif article.url_hash not in refused:
+            result.duplicates += 1
     return stored
 
 
-def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Source | None,
-                  recent: scoring.NoveltyIndex, result: IngestResult, queue_analyses: bool,
-                  policy: ScoringPolicy) -> None:
-    """Score the stored articles, record their tickers, queue analysis of the strong ones."""
+def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], recent: scoring.NoveltyIndex,
+                  results: dict[str, IngestResult], queue_analyses: bool, policy: ScoringPolicy) -> None:
+    """Score the stored articles (each with its source's credibility), record their tickers, queue
+    analysis of the strong ones (`results`: each article's, by its URL hash)."""
     # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
     batch, scored_at = scoring.NoveltyIndex(), timezone.now()
     scores = []  # rows as mappings for bulk.insert: cheaper than model instances
     for article, matches in stored:
-        scores.append(_score_values(article, matches, policy, source, recent, batch, scored_at=scored_at))
+        scores.append(_score_values(article, matches, policy, article.source, recent, batch, scored_at=scored_at))
         batch.add(article.title)
     bulk.insert(ArticleScore, scores, ignore_conflicts=True)
     bulk.insert(ArticleTicker, [{"article_id": a.pk, "symbol": m.symbol, "confidence": m.confidence}
@@ -255,8 +274,11 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], source: Sourc
     if filings:
         insider_transactions_record(articles=filings)
     if queue_analyses:
-        result.analyses_queued = enqueue_many(
-            "analyze_article", [(score["article_id"],) for score in scores if score["total"] >= policy.alert_threshold])
+        strong = [article for (article, _), score in zip(stored, scores, strict=True)
+                  if score["total"] >= policy.alert_threshold]
+        jobs = enqueue_many("analyze_article", [(article.pk,) for article in strong])
+        for article, job in zip(strong, jobs, strict=True):
+            results[article.url_hash].analyses_queued.append(job)
 
 
 # A post's lexicon sentiment beyond this is a bullish (or bearish) mention.

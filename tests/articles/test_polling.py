@@ -98,15 +98,17 @@ def test_not_modified_sources_are_stored_with_one_update_and_each_failure_on_its
 
 
 def test_a_bug_storing_one_source_loses_only_that_source_and_is_raised_after_the_rest(server, monkeypatch):
+    from apps.articles import services
+
     sources = [Source.objects.create(url=server.url(f"fresh/{n}"), name=f"f{n}") for n in range(3)]
-    real_ingest = polling.article_ingest
+    real_candidates = services._ingest_candidates
 
-    def ingest(*, source, **kwargs):
-        if source.pk == sources[1].pk:
+    def candidates(entries, result):  # a bug on source 1's entries, whether stored with others or alone
+        if any("f1.example.com" in entry.url for entry in entries):
             raise ZeroDivisionError("a bug")
-        return real_ingest(source=source, **kwargs)
+        return real_candidates(entries, result)
 
-    monkeypatch.setattr(polling, "article_ingest", ingest)
+    monkeypatch.setattr(services, "_ingest_candidates", candidates)
     with pytest.raises(polling.PollCrashed, match=f"source {sources[1].pk} failed .*ZeroDivisionError: a bug"):
         polling.sources_poll(sources=sources)
     assert Article.objects.filter(source__in=[sources[0], sources[2]]).count() == 4
@@ -135,6 +137,7 @@ def test_a_batch_is_stored_by_several_threads_on_postgresql_as_one_job(httpserve
     from apps.jobs import context
 
     settings.POLL_STORE_THREADS = 3
+    monkeypatch.setattr(polling, "STORE_GROUP", 1)  # each answer on its own, so that every thread has some
     shared = [{"title": f"Apple (NASDAQ: AAPL) beats estimates, raises guidance; record profit {i}",
                "link": f"https://wire.example.com/shared/{i}"} for i in range(40)]
     httpserver.expect_request("/forward").respond_with_data(rss(shared), content_type="application/rss+xml")
@@ -174,3 +177,145 @@ def _backends() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
         return cursor.fetchone()[0]
+
+
+def _done(value):
+    from concurrent.futures import Future
+
+    future = Future()
+    future.set_result(value)
+    return future
+
+
+def test_store_threads_take_what_has_arrived_at_most_a_group_at_a_time(monkeypatch):
+    import queue
+
+    monkeypatch.setattr(polling, "STORE_GROUP", 4)
+    arrived = queue.SimpleQueue()
+    for n in range(10):
+        arrived.put((f"source {n}", _done(n)))
+    groups = []
+    polling._store_all(arrived, 10, groups.append)
+    assert [[answer for _, answer in group] for group in groups] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def _all_arrived_first(monkeypatch):
+    """The feeds' answers all arrive before the first is stored (as on a busy poll), so that they are
+    stored in groups: the real _store_all, given a queue that holds every answer already."""
+    import queue
+
+    real = polling._store_all
+
+    def store_all(arrived, count, handle_group):
+        ready = queue.SimpleQueue()
+        for _ in range(count):
+            source, future = arrived.get()
+            future.result()
+            ready.put((source, future))
+        real(ready, count, handle_group)
+
+    monkeypatch.setattr(polling, "_store_all", store_all)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feeds_that_arrived_together_are_stored_together_as_they_would_be_one_by_one(httpserver, settings,
+                                                                                   monkeypatch):
+    """One transaction and one insert per table for the group; each source's result, warning, count and
+    articles as if stored alone: a URL or a title an earlier feed of the group has is a duplicate in a
+    later one, whose similar titles lose novelty; a bad entry is named on its own source."""
+    from apps.articles.models import ArticleScore
+
+    settings.POLL_STORE_THREADS = 1
+    _all_arrived_first(monkeypatch)
+    first = [{"title": "Acme (NYSE: ACME) wins large defense contract from the Army", "link": "https://g.example.com/1"},
+             {"title": "Globex (NASDAQ: GBX) beats estimates and raises guidance", "link": "https://g.example.com/2"}]
+    second = [{"title": "Acme (NYSE: ACME) wins large defense contract from the Navy", "link": "https://h.example.com/1"},
+              {"title": "Globex (NASDAQ: GBX) beats estimates and raises guidance", "link": "https://h.example.com/2"},
+              {"title": "Same URL as the first feed's", "link": "https://g.example.com/1?utm_source=x"},
+              {"title": "Bad port", "link": "https://h.example.com:99999/3"}]
+    httpserver.expect_request("/first").respond_with_data(rss(first), content_type="application/rss+xml")
+    httpserver.expect_request("/second").respond_with_data(rss(second), content_type="application/rss+xml")
+    sources = [Source.objects.create(url=httpserver.url_for(f"/{name}"), name=name) for name in ("first", "second")]
+    with CaptureQueriesContext(connection) as queries:
+        results = polling.sources_poll(sources=sources)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "articles_article"')]
+    assert len(inserts) == 1
+    assert [(r.status, r.new, r.duplicates, r.skipped) for r in results] == [("ok", 2, 0, 0), ("ok", 1, 2, 1)]
+    for source in sources:
+        source.refresh_from_db()
+    assert [s.articles_ingested for s in sources] == [2, 1] and sources[0].last_warning == ""
+    assert "1 entry not stored (unusable URL 'https://h.example.com:99999/3'" in sources[1].last_warning
+    navy = Article.objects.get(title__endswith="from the Navy")
+    assert navy.source_id == sources[1].pk and 0 < navy.score.novelty < 5  # like the first feed's Army story
+    assert ArticleScore.objects.count() == Article.objects.count() == 3
+    queued = Job.objects.filter(actor="analyze_article")
+    assert sorted(queued.values_list("id", flat=True)) == sorted(results[0].analyses_queued + results[1].analyses_queued)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_that_the_database_refuses_is_stored_again_one_feed_at_a_time(httpserver, settings, monkeypatch,
+                                                                           caplog):
+    """A row the database refuses spoils the group's transaction: rolled back, each feed is stored again on
+    its own (the refused row named on its own source), and no count is taken twice."""
+    import logging
+
+    from tests.articles.test_feeds import _REFUSE, _UNREFUSE
+
+    settings.POLL_STORE_THREADS = 1
+    _all_arrived_first(monkeypatch)
+    for n in range(3):
+        entries = items(2, prefix=f"Group{n}", domain=f"g{n}.example.com")
+        if n == 1:
+            entries.append({"title": "Refused story", "link": "https://g1.example.com/refused"})
+        httpserver.expect_request(f"/g/{n}").respond_with_data(rss(entries), content_type="application/rss+xml")
+    sources = [Source.objects.create(url=httpserver.url_for(f"/g/{n}"), name=f"g{n}") for n in range(3)]
+    with connection.cursor() as cursor:
+        for statement in _REFUSE[connection.vendor]:
+            cursor.execute(statement)
+    try:
+        with caplog.at_level(logging.INFO, logger="apps.articles.polling"):
+            results = polling.sources_poll(sources=sources)
+    finally:
+        with connection.cursor() as cursor:
+            for statement in _UNREFUSE[connection.vendor]:
+                cursor.execute(statement)
+    (fallback,) = [r.msg for r in caplog.records if isinstance(r.msg, dict)
+                   and r.msg.get("event") == "poll_group_stored_one_by_one"]
+    assert sorted(fallback["sources"]) == [s.pk for s in sources] and "BatchRefused" in fallback["reason"]
+    assert [(r.status, r.new, r.skipped) for r in results] == [("ok", 2, 0), ("ok", 2, 1), ("ok", 2, 0)]
+    for source in sources:
+        source.refresh_from_db()
+    assert [s.articles_ingested for s in sources] == [2, 2, 2] and Article.objects.count() == 6
+    assert "the database refused 'https://g1.example.com/refused'" in sources[1].last_warning
+    assert sources[0].last_warning == sources[2].last_warning == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_that_fails_midway_leaves_its_sources_as_they_were_before_each_is_stored_alone(
+        httpserver, settings, monkeypatch):
+    """A failure after the group recorded a first source's success (in memory, then rolled back): that
+    source is stored again from its state before the group, its count taken once."""
+    settings.POLL_STORE_THREADS = 1
+    _all_arrived_first(monkeypatch)
+    for n in range(2):
+        httpserver.expect_request(f"/m/{n}").respond_with_data(
+            rss(items(3, prefix=f"Mid{n}", domain=f"m{n}.example.com")), content_type="application/rss+xml")
+    sources = [Source.objects.create(url=httpserver.url_for(f"/m/{n}"), name=f"m{n}", articles_ingested=5)
+               for n in range(2)]
+    real, calls = polling._succeeded_with, []
+
+    def succeeded_with(source, *args):  # the group's second source fails once, after the first succeeded
+        calls.append(source.pk)
+        if len(calls) == 2:
+            raise ZeroDivisionError("midway")
+        return real(source, *args)
+
+    monkeypatch.setattr(polling, "_succeeded_with", succeeded_with)
+    results = polling.sources_poll(sources=sources)
+    ids = sorted(s.pk for s in sources)
+    assert len(calls) == 4 and sorted(calls[:2]) == sorted(calls[2:]) == ids  # the group, then one by one
+    assert [(r.status, r.new) for r in results] == [("ok", 3), ("ok", 3)]
+    assert [s.articles_ingested for s in sources] == [8, 8]  # in memory, as saved
+    for source in sources:
+        source.refresh_from_db()
+    assert [s.articles_ingested for s in sources] == [8, 8] and Article.objects.count() == 6
