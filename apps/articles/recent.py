@@ -52,7 +52,9 @@ class RecentTitles:
         if not self._lock.acquire(blocking=self._index is None):
             return self._index
         try:
-            return self._refreshed(now)
+            index = self._refreshed(now)
+            self._read_at = time.monotonic()
+            return index
         finally:
             self._lock.release()
 
@@ -81,7 +83,6 @@ class RecentTitles:
             new_rows = window.filter(pk__gt=self._last_id)
             if self._checked_at <= now < self._checked_at + CHECK_EVERY:
                 self._add(new_rows.values_list("pk", "title", "published_at"), read=True)
-                self._read_at = time.monotonic()
                 return self._index
             # The new rows, each with the window's count: one round trip; with no new row, the count
             # alone (a deletion or a rollback meanwhile must not leave its titles counting).
@@ -92,7 +93,7 @@ class RecentTitles:
             stored = sum(row[0] in self._ids for row in new)  # by `stored`: counted already
             if still_in + len(new) - stored == in_window:
                 self._add((row[:3] for row in new), read=True)
-                self._checked_at, self._read_at = now, time.monotonic()
+                self._checked_at = now
                 return self._index
         # The newest id of the whole table, read first, is where the next call's "new rows" start: older
         # rows outside the window never enter it, and an empty or quiet window would otherwise leave
@@ -102,7 +103,7 @@ class RecentTitles:
         # Built aside, then swapped in: a thread that does not wait (above) gets a whole index.
         index, self._published, self._last_id, self._ids = NoveltyIndex(), [], newest, set()
         self._add(window.values_list("pk", "title", "published_at"), index, read=True)
-        self._index, self._built_at, self._checked_at, self._read_at = index, now, now, time.monotonic()
+        self._index, self._built_at, self._checked_at = index, now, now
         return self._index
 
     def _add(self, rows, index: NoveltyIndex | None = None, read: bool = False) -> None:

@@ -138,14 +138,13 @@ def articles_ingest(*, batches: list[tuple[Source | None, list[feeds.Entry]]], f
                 results[n].duplicates += 1
             else:
                 candidates[key], owner[key] = candidate, n
-    fresh = _ingest_fresh(candidates, fetched_at, [results[owner[key]] for key in candidates],
-                          [batches[owner[key]][0] for key in candidates])
+    result_of = {key: results[n] for key, n in owner.items()}
+    fresh = _ingest_fresh(candidates, fetched_at, result_of, {key: batches[n][0] for key, n in owner.items()})
     if fresh:
         # Read before inserting: this batch must not find itself among the "recent" titles.
         recent = recent_titles.index(fetched_at)
-        stored = _ingest_store(fresh, {key: results[n] for key, n in owner.items()}, savepoint)
-        _ingest_score(stored, recent, {key: results[n] for key, n in owner.items()}, queue_analyses,
-                      policy or ScoringPolicy.current())
+        stored = _ingest_store(fresh, result_of, savepoint)
+        _ingest_score(stored, recent, result_of, queue_analyses, policy or ScoringPolicy.current())
         # This process's next ingests compare with these titles at once, without waiting for the index's
         # next read of the database (robust: a committed poll must not fail on the index).
         titles = [(article.pk, article.title, article.published_at) for article, _ in stored]
@@ -175,10 +174,10 @@ def _ingest_candidates(entries: list[feeds.Entry], result: IngestResult) -> dict
     return candidates
 
 
-def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime, results: list[IngestResult],
-                  sources: list[Source | None]) -> list[tuple[Article, list[TickerMatch]]]:
+def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime, results: dict[str, IngestResult],
+                  sources: dict[str, Source | None]) -> list[tuple[Article, list[TickerMatch]]]:
     """Unsaved articles for the candidates not known by URL, nor by a same title seen in the last 48 h
-    (`results` and `sources`: each candidate's, in their order)."""
+    (`results` and `sources`: each candidate's, by its URL hash)."""
     # One query for both (each branch of the OR on its own index): known URLs, and titles seen lately.
     fingerprints, since = {c.fingerprint for c in candidates.values()}, fetched_at - DUPLICATE_TITLE_WINDOW
     known, seen_titles = set(), set()
@@ -190,16 +189,16 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime, resul
         if fingerprint in fingerprints and published_at >= since:
             seen_titles.add(fingerprint)
     fresh = []
-    for candidate, result, source in zip(candidates.values(), results, sources, strict=True):
-        if candidate.url_hash in known or candidate.fingerprint in seen_titles:
-            result.duplicates += 1
+    for key, candidate in candidates.items():
+        if key in known or candidate.fingerprint in seen_titles:
+            results[key].duplicates += 1
             continue
         seen_titles.add(candidate.fingerprint)
         entry = candidate.entry
         platform = entry.meta.get("platform", Platform.NEWS)
         matches = _tickers(entry, platform)
         fresh.append((Article(
-            source=source, url=candidate.canonical, url_hash=candidate.url_hash, title=entry.title,
+            source=sources[key], url=candidate.canonical, url_hash=key, title=entry.title,
             title_fingerprint=candidate.fingerprint, summary=entry.summary, tickers=[m.as_dict() for m in matches],
             published_at=entry.published_at, fetched_at=fetched_at, platform=platform, meta=entry.meta,
         ), matches))
