@@ -201,17 +201,21 @@ def test_store_threads_take_what_has_arrived_at_most_a_group_at_a_time(monkeypat
 
 def _all_arrived_first(monkeypatch):
     """The feeds' answers all arrive before the first is stored (as on a busy poll), so that they are
-    stored in groups: the real _store_all, given a queue that holds every answer already."""
+    stored in groups: the real _store_all, given a queue that holds every answer already, in the order
+    of the sources (a group's "earlier feed" is the one that arrived first)."""
     import queue
 
     real = polling._store_all
 
     def store_all(arrived, count, handle_group):
-        ready = queue.SimpleQueue()
+        answers = []
         for _ in range(count):
             source, future = arrived.get()
             future.result()
-            ready.put((source, future))
+            answers.append((source, future))
+        ready = queue.SimpleQueue()
+        for answer in sorted(answers, key=lambda answer: answer[0].pk):  # in the sources' order, whatever came first
+            ready.put(answer)
         real(ready, count, handle_group)
 
     monkeypatch.setattr(polling, "_store_all", store_all)
