@@ -10,7 +10,8 @@ class NewsTunnelerAdminConfig(AdminConfig):
 
 
 class NewsTunnelerConfig(AppConfig):
-    """Project-wide wiring: starts the embedded Redis when no REDIS_URL is set; registers the project's checks."""
+    """Project-wide wiring: starts the embedded Redis when no REDIS_URL is set; registers the project's checks
+    and lookups."""
 
     name = "newstunneler"
     verbose_name = "News Tunneler"
@@ -21,6 +22,7 @@ class NewsTunnelerConfig(AppConfig):
         from newstunneler import (
             bulk,  # noqa: F401 - registers its system check
             collectors,
+            lookups,  # noqa: F401 - registers __among
         )
 
         collectors.register()

@@ -182,7 +182,7 @@ def _ingest_fresh(candidates: dict[str, _Candidate], fetched_at: datetime, resul
     fingerprints, since = {c.fingerprint for c in candidates.values()}, fetched_at - DUPLICATE_TITLE_WINDOW
     known, seen_titles = set(), set()
     for hash_, fingerprint, published_at in Article.objects.filter(
-            Q(url_hash__in=candidates) | Q(title_fingerprint__in=fingerprints, published_at__gte=since),
+            Q(url_hash__among=list(candidates)) | Q(title_fingerprint__among=list(fingerprints), published_at__gte=since),
     ).order_by().values_list("url_hash", "title_fingerprint", "published_at"):
         if hash_ in candidates:
             known.add(hash_)
