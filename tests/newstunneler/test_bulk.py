@@ -1,6 +1,7 @@
 """newstunneler.bulk.insert: the hand-built multi-row INSERT behind ingest and the job ledger's fan-outs,
 against the real database of the run (SQLite or PostgreSQL)."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -8,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.articles.models import Article, ArticleScore
+from apps.articles.models import Article, ArticleScore, ScoringPolicy
 from apps.jobs.models import Job, JobStatus
 from newstunneler import bulk
 
@@ -152,3 +153,25 @@ def test_rows_as_mappings_are_stored_as_instances_are():
                        "ORDER BY url_hash")
         mapped, instance = cursor.fetchall()
     assert mapped == instance
+
+
+def test_a_column_no_mapping_gives_is_sent_once_not_in_every_row():
+    """PostgreSQL: the document holds only the columns the rows give; the others (defaults, `now`) are one
+    parameter each, stored in every row as the defaults they are. SQLite writes each row's values."""
+    rows = [{"id": str(uuid.uuid4()), "actor": "a", "queue": "q", "args": [n]} for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        bulk.insert(Job, rows)
+    if connection.vendor == "postgresql":
+        (insert,) = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
+        document = insert.split("jsonb_to_recordset('", 1)[1].split("'::jsonb) AS r(", 1)[0]
+        assert sorted(json.loads(document)[0]) == ["actor", "args", "id", "queue"]
+    stored = list(Job.objects.order_by("args"))
+    assert [(job.args, job.status, job.attempts, job.kwargs, job.error_message, job.next_retry_at, job.requeued_from_id)
+            for job in stored] == [([n], JobStatus.QUEUED, 0, {}, "", None, None) for n in range(3)]
+    assert len({job.enqueued_at for job in stored}) == len({job.updated_at for job in stored}) == 1
+    assert stored[0].enqueued_at is not None and stored[0].updated_at is not None
+
+
+def test_rows_of_mappings_that_give_no_field_take_every_default():
+    bulk.insert(ScoringPolicy, [{}, {}])
+    assert list(ScoringPolicy.objects.values_list("weight_catalyst", "alert_threshold")) == [(1.0, 12.0), (1.0, 12.0)]
