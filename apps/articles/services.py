@@ -256,12 +256,11 @@ def _ingest_score(stored: list[tuple[Article, list[TickerMatch]]], recent: scori
                   results: dict[str, IngestResult], queue_analyses: bool, policy: ScoringPolicy) -> None:
     """Score the stored articles (each with its source's credibility), record their tickers, queue
     analysis of the strong ones (`results`: each article's, by its URL hash)."""
-    # Titles stored before this batch (the shared index) plus this batch's earlier titles (a local one).
-    batch, scored_at = scoring.NoveltyIndex(), timezone.now()
-    scores = []  # rows as mappings for bulk.insert: cheaper than model instances
-    for article, matches in stored:
-        scores.append(_score_values(article, matches, policy, article.source, recent, batch, scored_at=scored_at))
-        batch.add(article.title)
+    # Titles stored before this batch (the shared index) and this batch's earlier titles (counted at once).
+    within, scored_at = scoring.similarities_within([article.title for article, _ in stored]), timezone.now()
+    scores = [  # rows as mappings for bulk.insert: cheaper than model instances
+        _score_values(article, matches, policy, article.source, recent, similar=similar, scored_at=scored_at)
+        for (article, matches), similar in zip(stored, within, strict=True)]
     bulk.insert(ArticleScore, scores, ignore_conflicts=True)
     bulk.insert(ArticleTicker, [{"article_id": a.pk, "symbol": m.symbol, "confidence": m.confidence}
                                 for a, matches in stored for m in matches], ignore_conflicts=True)
@@ -324,10 +323,11 @@ def insider_transactions_record(*, articles: list[Article]) -> list[InsiderTrans
 
 
 def _score_values(article: Article, matches: list[TickerMatch], policy: ScoringPolicy, source: Source | None,
-                  *novelty: scoring.NoveltyIndex, scored_at: datetime | None = None) -> dict:
-    """The article's ArticleScore, as field values (`scored_at`: now, unless a batch has one time)."""
+                  *novelty: scoring.NoveltyIndex, similar: float = 0.0, scored_at: datetime | None = None) -> dict:
+    """The article's ArticleScore, as field values (`scored_at`: now, unless a batch has one time; `similar`:
+    its similarity with titles outside the indexes, see scoring.similarities_within)."""
     credibility = source.credibility if source else scoring.default_credibility(article.url)
-    parts = scoring.score_text(article.title, article.summary, credibility, matches, *novelty)
+    parts = scoring.score_text(article.title, article.summary, credibility, matches, *novelty, similar=similar)
     return {"article_id": article.pk, "catalyst": parts.catalyst, "novelty": parts.novelty,
             "credibility": parts.credibility, "sentiment": parts.sentiment, "liquidity": parts.liquidity,
             "total": parts.total(policy), "details": parts.details, "scored_at": scored_at or timezone.now()}

@@ -70,6 +70,45 @@ def test_novelty_counts_many_candidates_to_the_same_similarity_as_comparing_sets
     assert held["shares rise"] > limit  # a boilerplate bigram every title shares, in every comparison
 
 
+def test_a_batch_is_compared_within_itself_as_an_index_built_title_by_title_would():
+    """similarities_within (a poll group's titles, counted at once) gives each title exactly the similarity
+    an index of the titles before it gives: with bigrams rare in the batch, bigrams held by more than 51 of
+    its titles (rare for the first 50 holders, boilerplate after), repeated, empty and one-word titles."""
+    import random
+
+    rng = random.Random(11)
+    companies = [f"company{n}" for n in range(30)]
+
+    def headline():
+        words = [rng.choice(companies), rng.choice(["beats", "misses", "raises", "cuts"]),
+                 rng.choice(["guidance", "estimates", "outlook"]), "shares", "rise"]
+        return " ".join(words + [f"tag{rng.randrange(300)}" for _ in range(rng.randrange(4))])
+
+    def one_by_one(titles):
+        index, found = scoring.NoveltyIndex(), []
+        for title in titles:
+            found.append(index.similarity(title))
+            index.add(title)
+        return found
+
+    titles = [headline() for _ in range(700)]
+    titles[100:100] = ["", "Apple", "the", titles[5], titles[5]]
+    found = scoring.similarities_within(titles)
+    assert found == one_by_one(titles)
+    assert found[0] == 0 and found[103] == found[104] == 1.0 and len(set(found)) > 10
+    held = sum(scoring.shingles(title) >= {"shares rise"} for title in titles)
+    assert held > 51  # boilerplate for the later titles, a candidate picker for the first 50
+    for titles in ([], [""], ["Apple beats"] * 60, [headline() for _ in range(60)]):
+        assert scoring.similarities_within(titles) == one_by_one(titles)
+
+
+def test_a_batch_past_the_pair_table_is_indexed_title_by_title(monkeypatch):
+    titles = [f"Company{n % 7} beats estimates tag{n}" for n in range(40)]
+    expected = scoring.similarities_within(titles)
+    monkeypatch.setattr(scoring, "MAX_CELLS", 100)
+    assert scoring.similarities_within(titles) == expected
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&output=atom", 5),
     ("https://investor.apple.com/rss", 5),
