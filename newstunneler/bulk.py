@@ -175,14 +175,18 @@ def _preparer(field: models.Field, get, connection):
 def _json_preparer(field: models.Field, get):
     """For a member of the PostgreSQL json document: JSON fields' values as JSON (through their encoder,
     if they have one), an aware datetime in ISO form, the rest as _json_default renders them."""
+    if isinstance(field, models.DateTimeField):
+        prepare = (lambda found: found) if _auto(field) else field.get_prep_value
+
+        def moment(obj):
+            found = get(obj)
+            if type(found) is not datetime.datetime or found.tzinfo is None:
+                found = prepare(found)  # a naive datetime, a string, None: as the field prepares it (an aware one as it is)
+            return found.isoformat() if type(found) is datetime.datetime else found
+        return moment
     value = _value(field, get)
     if isinstance(field, models.JSONField) and field.encoder is not None:
         return lambda obj: json.loads(json.dumps(value(obj), cls=field.encoder))
-    if isinstance(field, models.DateTimeField):
-        def moment(obj):
-            found = value(obj)
-            return found.isoformat() if type(found) is datetime.datetime else found
-        return moment
     return value
 
 

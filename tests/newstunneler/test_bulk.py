@@ -175,3 +175,16 @@ def test_a_column_no_mapping_gives_is_sent_once_not_in_every_row():
 def test_rows_of_mappings_that_give_no_field_take_every_default():
     bulk.insert(ScoringPolicy, [{}, {}])
     assert list(ScoringPolicy.objects.values_list("weight_catalyst", "alert_threshold")) == [(1.0, 12.0), (1.0, 12.0)]
+
+
+def test_a_naive_datetime_is_read_in_the_default_zone_as_the_orm_reads_it():
+    naive = datetime(2026, 7, 1, 9, 30)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        bulk.insert(Article, [_article(1, published_at=naive, fetched_at=WHEN)])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        _article(2, published_at=naive, fetched_at=WHEN).save()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT published_at FROM articles_article ORDER BY url_hash")
+        (by_bulk,), (by_orm,) = cursor.fetchall()
+    assert by_bulk == by_orm
+    assert Article.objects.filter(published_at=naive.replace(tzinfo=UTC)).count() == 2  # TIME_ZONE is UTC
