@@ -200,8 +200,9 @@ def similarities_within(titles: list[str]) -> list[float]:
         return _within_one_by_one(titles)
     sizes = numpy.fromiter(map(len, sets), dtype=numpy.int64, count=count)
     # The entries (title, bigram) by bigram, then title: each bigram's holders in the batch's order.
-    order = numpy.argsort(numpy.asarray(entry_bigram, dtype=numpy.int64), kind="stable")
-    title, bigram = numpy.repeat(numpy.arange(count), sizes)[order], numpy.asarray(entry_bigram)[order]
+    entries = numpy.asarray(entry_bigram, dtype=numpy.int64)
+    order = numpy.argsort(entries, kind="stable")
+    title, bigram = numpy.repeat(numpy.arange(count), sizes)[order], entries[order]
     starts = numpy.flatnonzero(numpy.r_[True, bigram[1:] != bigram[:-1]])
     held = numpy.diff(numpy.r_[starts, len(bigram)])  # each bigram's holders in the whole batch
     first, holders = numpy.repeat(starts, held), numpy.repeat(held, held)  # per entry: its bigram's
@@ -230,11 +231,11 @@ def similarities_within(titles: list[str]) -> list[float]:
     later, earlier = keys // count, keys % count
     big = numpy.flatnonzero(~small)
     if len(big):
-        columns = numpy.unique(bigram[big], return_inverse=True)[1].reshape(-1)
-        if len(keys) * (columns.max() + 1) > 8 * MAX_CELLS:  # the candidate pairs' rows of the table: 8 MB at most
+        kinds, columns = numpy.unique(bigram[big], return_inverse=True)
+        if len(keys) * len(kinds) > 8 * MAX_CELLS:  # the candidate pairs' rows of the table: 8 MB at most
             return _within_one_by_one(titles)
-        table = numpy.zeros((count, columns.max() + 1), dtype=bool)
-        table[title[big], columns] = True
+        table = numpy.zeros((count, len(kinds)), dtype=bool)
+        table[title[big], columns.reshape(-1)] = True
         shared += (table[later] & table[earlier]).sum(axis=1)
     similarity = shared / (sizes[later] + sizes[earlier] - shared)
     segments = numpy.flatnonzero(numpy.r_[True, later[1:] != later[:-1]])
